@@ -1,0 +1,162 @@
+"""The `archcalc` command line. Exit status: 0 clean, 1 errors or wrong answers, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archcalc import __version__
+from archcalc.analysis import analyze
+from archcalc.diagnostics import Diagnostic, error
+from archcalc.parser import parse
+from archcalc.render.diagnostics import render_diagnostics
+from archcalc.render.tables import (
+    FORMATS,
+    render_csv,
+    render_latex,
+    render_markdown,
+    render_text,
+)
+from archcalc.report import CheckReport, SpecReport
+from archcalc.source import Source
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A problem with how archcalc was called (exit status 2)."""
+
+
+@dataclass
+class Input:
+    source: Source
+    decode_error: Diagnostic | None = None
+
+
+def _read(path: str) -> Input:
+    """A spec file as text; bytes that are not UTF-8 become a diagnostic, not a crash."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+            name = "<stdin>"
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            name = path
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return Input(Source(data.decode("utf-8").removeprefix("\ufeff"), name))
+    except UnicodeDecodeError as exc:
+        source = Source(data.decode("utf-8", errors="replace"), name)
+        offset = len(data[: exc.start].decode("utf-8", errors="replace"))
+        return Input(source, error(
+            "E100", f"{name} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start})", source.span(offset, offset + 1),
+            help=["a spec is a plain text file; save it as UTF-8"]))
+
+
+def _report(given: Input) -> SpecReport:
+    if given.decode_error is not None:
+        spec = parse("", given.source.name)
+        spec.diagnostics = [given.decode_error]
+        return analyze(spec)
+    return analyze(parse(given.source.text, given.source.name))
+
+
+def _arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archcalc",
+        description="Shapes, parameters and worked arithmetic for convolutional networks.")
+    parser.add_argument("--version", action="version", version=f"archcalc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = commands.add_parser(
+        "check", help="compute every layer's shape and parameters, and grade `expect` answers",
+        description="Compute every layer's output shape and parameter count, check `expect` "
+        "answers, and report problems. Exit status: 0 clean, 1 errors or wrong answers, "
+        "2 usage errors.")
+    check.add_argument("files", nargs="*", metavar="FILE", help="spec files ('-' for stdin)")
+    check.add_argument("-e", "--expr", action="append", default=[], metavar="SPEC",
+                       help="a spec given on the command line; ';' separates statements")
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    check.add_argument("--explain", action="store_true",
+                       help="show the arithmetic of every layer")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--layout", choices=("hwc", "chw"), default="hwc",
+                       help="write shapes channels-last (as the lecture) or channels-first "
+                       "(as PyTorch)")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="print only problems and the summary, no table")
+
+    commands.add_parser("schema", help="print the JSON Schema of `check --format json`")
+    return parser
+
+
+def _summary(report: SpecReport) -> str:
+    errors, warnings = report.errors, report.warnings
+    parts = [f"{errors} error{'s' * (errors != 1)}" if errors else "no errors"]
+    if warnings:
+        parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    return f"{report.source}: " + ", ".join(parts)
+
+
+def _check(args: argparse.Namespace) -> int:
+    inputs = [_read(path) for path in args.files]
+    inputs += [Input(Source(text, f"<expr{i}>" if len(args.expr) > 1 else "<expr>"))
+               for i, text in enumerate(args.expr, start=1)]
+    if not inputs:
+        raise UsageError("nothing to check: give a FILE or -e SPEC")
+    reports = [_report(given) for given in inputs]
+    sources = {given.source.name: given.source for given in inputs}
+    out = sys.stdout
+    if args.format == "json":
+        out.write(CheckReport(files=reports).model_dump_json(indent=2) + "\n")
+    elif args.format == "csv":
+        out.write(render_csv(reports, args.layout))
+    for report in reports:
+        shown = render_diagnostics(report.diagnostics, sources[report.source])
+        if args.format == "text":
+            table = "" if args.quiet else render_text(report, args.layout, args.explain)
+            blocks = [block for block in (table, shown) if block]
+            blocks.append(_summary(report))
+            out.write("\n\n".join(blocks) + "\n")
+            if report is not reports[-1]:
+                out.write("\n")
+        else:
+            if args.format == "markdown":
+                out.write(render_markdown(report, args.layout, args.explain) + "\n")
+            elif args.format == "latex":
+                out.write(render_latex(report, args.layout, args.explain) + "\n")
+            if shown and args.format != "json":
+                sys.stderr.write(shown + "\n\n" + _summary(report) + "\n")
+    failed = any(r.errors or (args.strict and r.warnings) for r in reports)
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _arguments()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "schema":
+            import json
+
+            print(json.dumps(CheckReport.model_json_schema(), indent=2))
+            return EXIT_OK
+        return _check(args)
+    except UsageError as exc:
+        print(f"archcalc: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (`| head`); nothing more to say
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        print(f"archcalc: internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in archcalc; please report it with the spec that caused it.",
+              file=sys.stderr)
+        return EXIT_INTERNAL

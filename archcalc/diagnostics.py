@@ -1,0 +1,90 @@
+"""Diagnostics are data: a code, a severity, a span, a message and notes.
+
+They are rendered to text only at the edge (archcalc.render.diagnostics), so that JSON output,
+the homework grader and the tests all see the same records.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel
+
+from archcalc.source import Span
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+# Every code archcalc emits, with a one-line title. docs/diagnostics.md explains each one.
+CODES: dict[str, str] = {
+    # Reading the file
+    "E100": "the file is not UTF-8 text",
+    "E101": "unexpected character",
+    "E102": "unexpected token",
+    "E103": "unexpected end of file",
+    # Layer kinds and their arguments
+    "E200": "unknown layer kind",
+    "E201": "unexpected argument",
+    "E202": "missing argument",
+    "E203": "argument given twice",
+    "E204": "argument out of range",
+    "E205": "number too large to read",
+    "E206": "duplicate layer name",
+    # The input
+    "E210": "no input declared",
+    "E211": "input declared more than once or too late",
+    "E212": "malformed input shape",
+    # Shapes
+    "E300": "output size is not positive",
+    "E301": "layer needs an image (HxWxC) input",
+    "E302": "layer needs a flat input",
+    "E303": "channels not divisible by groups",
+    "E304": "pooling padding larger than half the window",
+    "W300": "output size is not a whole number",
+    # Answers
+    "E400": "wrong output shape",
+    "E401": "wrong parameter count",
+    "W400": "answer written in another layout",
+}
+
+
+class Diagnostic(BaseModel):
+    """One finding about a spec, anchored at a span of its source."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    notes: list[str] = []
+    help: list[str] = []
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def error(code: str, message: str, span: Span, *, notes: list[str] | None = None,
+          help: list[str] | None = None) -> Diagnostic:
+    """An error diagnostic; `code` must be one of CODES."""
+    assert code in CODES and code.startswith("E"), code
+    return Diagnostic(code=code, severity=Severity.ERROR, message=message, span=span,
+                      notes=notes or [], help=help or [])
+
+
+def warning(code: str, message: str, span: Span, *, notes: list[str] | None = None,
+            help: list[str] | None = None) -> Diagnostic:
+    """A warning diagnostic; `code` must be one of CODES."""
+    assert code in CODES and code.startswith("W"), code
+    return Diagnostic(code=code, severity=Severity.WARNING, message=message, span=span,
+                      notes=notes or [], help=help or [])
+
+
+class SpecError(Exception):
+    """Raised when a spec cannot be read at all; carries the diagnostics that say why."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(diagnostics[0].message if diagnostics else "invalid spec")
+        self.diagnostics = diagnostics

@@ -1,0 +1,185 @@
+"""The intermediate representation of a spec: what the parser builds and every pass reads.
+
+Every node carries the span of the text it came from. Shapes are written channels-last, as the
+lecture writes them: (H, W, C) for an image, (N,) for a flat vector.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, Field
+
+from archcalc.diagnostics import Diagnostic
+from archcalc.source import Span
+
+Pair = tuple[int, int]
+Shape = tuple[int, ...]
+
+
+class Node(BaseModel):
+    span: Span
+
+
+class Expectation(Node):
+    """The writer's own answers for one layer: `expect 55x55x96 params 34944`."""
+
+    shape: Shape | None = None
+    shape_span: Span | None = None
+    params: int | None = None
+    params_span: Span | None = None
+
+
+class InputDecl(Node):
+    shape: Shape
+
+
+class LayerBase(Node):
+    name: str
+    name_span: Span | None = None  # the label, when the writer named the layer
+    kind_span: Span
+    # Spans of individual arguments ("kernel", "stride", "filters", ...) so that a diagnostic
+    # about one of them can point at exactly that argument.
+    arg_spans: dict[str, Span] = {}
+    expect: Expectation | None = None
+
+    def arg_span(self, arg: str) -> Span:
+        """The span of an argument if it was written, else of the kind word."""
+        return self.arg_spans.get(arg, self.kind_span)
+
+    def describe(self) -> str:
+        """The layer in the language's own words, normalised: `conv 11 s4 96`."""
+        return str(getattr(self, "kind", "layer"))
+
+
+def _size(pair: Pair) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+def _window_words(kernel: Pair, stride: Pair, padding: Pair | str, default_stride: Pair) -> str:
+    words = [_size(kernel)]
+    if stride != default_stride:
+        words.append(f"s{_size(stride)}")
+    if padding == "same":
+        words.append("same")
+    elif padding != (0, 0):
+        words.append(f"p{_size(padding)}")  # type: ignore[arg-type]
+    return " ".join(words)
+
+
+class Conv(LayerBase):
+    kind: Literal["conv"] = "conv"
+    kernel: Pair
+    filters: int
+    stride: Pair = (1, 1)
+    padding: Pair | Literal["same"] = (0, 0)
+    dilation: Pair = (1, 1)
+    groups: int = 1
+    bias: bool = True
+
+    def describe(self) -> str:
+        words = ["conv", _window_words(self.kernel, self.stride, self.padding, (1, 1))]
+        if self.dilation != (1, 1):
+            words.append(f"d{_size(self.dilation)}")
+        if self.groups != 1:
+            words.append(f"g{self.groups}")
+        words.append(str(self.filters))
+        if not self.bias:
+            words.append("nobias")
+        return " ".join(words)
+
+
+class Pool(LayerBase):
+    kind: Literal["maxpool", "avgpool"]
+    kernel: Pair
+    stride: Pair
+    padding: Pair | Literal["same"] = (0, 0)
+    ceil: bool = False
+
+    def describe(self) -> str:
+        word = "pool" if self.kind == "maxpool" else "avgpool"
+        text = f"{word} {_window_words(self.kernel, self.stride, self.padding, self.kernel)}"
+        return text + " ceil" if self.ceil else text
+
+
+class AdaptivePool(LayerBase):
+    kind: Literal["adaptiveavgpool", "adaptivemaxpool"]
+    output: Pair
+
+    def describe(self) -> str:
+        word = "adaptivepool" if self.kind == "adaptiveavgpool" else "adaptivemaxpool"
+        return f"{word} {self.output[0]}x{self.output[1]}"
+
+
+class GlobalPool(LayerBase):
+    kind: Literal["gap", "gmp"]
+
+
+class Flatten(LayerBase):
+    kind: Literal["flatten"] = "flatten"
+
+
+class Dense(LayerBase):
+    kind: Literal["fc"] = "fc"
+    units: int
+    bias: bool = True
+
+    def describe(self) -> str:
+        return f"fc {self.units}" + ("" if self.bias else " nobias")
+
+
+ActivationName = Literal[
+    "relu", "relu6", "leakyrelu", "elu", "selu", "gelu", "silu", "mish", "hardswish",
+    "hardsigmoid", "sigmoid", "tanh", "softplus", "softmax", "logsoftmax",
+]
+
+
+class Activation(LayerBase):
+    kind: Literal["activation"] = "activation"
+    function: ActivationName
+    slope: float | None = None  # leakyrelu's negative slope
+
+    def describe(self) -> str:
+        return self.function if self.slope is None else f"{self.function} {self.slope:g}"
+
+
+class Dropout(LayerBase):
+    kind: Literal["dropout"] = "dropout"
+    rate: float
+
+    def describe(self) -> str:
+        return f"dropout {self.rate:g}"
+
+
+class BatchNorm(LayerBase):
+    kind: Literal["bn"] = "bn"
+
+
+class Invalid(LayerBase):
+    """A layer that could not be read; shapes after it are unknown."""
+
+    kind: Literal["invalid"] = "invalid"
+    text: str
+
+    def describe(self) -> str:
+        return self.text
+
+
+Layer = Annotated[
+    Union[Conv, Pool, AdaptivePool, GlobalPool, Flatten, Dense, Activation, Dropout, BatchNorm,
+          Invalid],
+    Field(discriminator="kind"),
+]
+
+
+class Spec(BaseModel):
+    """A parsed spec: its source, its input, its layers in order, and what parsing found."""
+
+    name: str
+    text: str
+
+    def describe(self) -> str:
+        return self.text
+    input: InputDecl | None
+    layers: list[Layer]
+    diagnostics: list[Diagnostic] = []

@@ -1,0 +1,1 @@
+"""Renderers: reports and diagnostics to text, markdown, LaTeX, CSV and JSON."""
