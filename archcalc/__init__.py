@@ -18,8 +18,17 @@ from archcalc.report import CheckReport, SpecReport
 
 __version__ = "0.1.0"
 
-__all__ = ["CheckReport", "Diagnostic", "Severity", "Spec", "SpecReport", "analyze", "check",
-           "parse", "__version__"]
+__all__ = [
+    "CheckReport",
+    "Diagnostic",
+    "Severity",
+    "Spec",
+    "SpecReport",
+    "__version__",
+    "analyze",
+    "check",
+    "parse",
+]
 
 
 def check(spec: str | Path, name: str | None = None) -> SpecReport:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from archcalc import ir
 from archcalc.answers import Belief, check_answers, next_belief
 from archcalc.diagnostics import Diagnostic
-from archcalc.report import AnswerSummary, LayerReport, SpecReport, Totals
+from archcalc.report import Answer, AnswerSummary, LayerReport, SpecReport, Totals
 from archcalc.rules import PARAM_RULES, SHAPE_RULES, ParamCount, ShapeOutcome
 
 
@@ -40,6 +40,8 @@ def analyze(spec: ir.Spec) -> SpecReport:
         else:
             trainable += count.trainable
             non_trainable += count.non_trainable
+        if layers and layers[-1].span.line == layer.span.line:
+            _misplaced_expect(layers[-1], answers, graded)
         layers.append(LayerReport(
             index=index, name=layer.name,
             kind=layer.kind if not isinstance(layer, ir.Activation) else layer.function,
@@ -67,3 +69,16 @@ def analyze(spec: ir.Spec) -> SpecReport:
                               ungraded=sum(a.right is None for a in graded_answers)),
         diagnostics=diagnostics,
     )
+
+
+def _misplaced_expect(previous: LayerReport, answers: list[Answer],
+                      graded: list[Diagnostic]) -> None:
+    """`conv 3 64 -> relu expect ...` grades relu; say so when the answer fits the conv."""
+    wrong = [a for a in answers if a.right is False]
+    reported = [d for d in graded if d.code in ("E400", "E401")]
+    for answer, diagnostic in zip(wrong, reported, strict=False):
+        fits = previous.output_shape if answer.quantity == "shape" else previous.params
+        if fits == answer.given:
+            diagnostic.help.append(
+                f"an `expect` grades the layer it follows; this answer is right for "
+                f"{previous.name}: write it before the `->`")

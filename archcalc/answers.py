@@ -84,7 +84,8 @@ def param_slips(layer: ir.LayerBase, shape: ir.Shape, count: ParamCount) -> Iter
         bias = 1 if layer.bias else 0
         if layer.bias:
             yield "forgot the bias (one per filter)", kh * kw * depth * k
-            yield "counted one bias for the layer instead of one per filter", kh * kw * depth * k + 1
+            yield ("counted one bias for the layer instead of one per filter",
+                   kh * kw * depth * k + 1)
         else:
             yield "counted a bias, but this layer has `nobias`", (kh * kw * depth + 1) * k
         yield "forgot the input depth (a filter spans every input channel)", (kh * kw + bias) * k
@@ -135,7 +136,8 @@ class Belief:
         return Belief(output, self.origin) if output is not None else None
 
 
-def next_belief(layer: ir.LayerBase, belief: Belief | None, right: ir.Shape | None) -> Belief | None:
+def next_belief(layer: ir.LayerBase, belief: Belief | None,
+                right: ir.Shape | None) -> Belief | None:
     """What the student believes this layer's output is, where that differs from the truth."""
     expect = layer.expect
     if expect is not None and expect.shape is not None:

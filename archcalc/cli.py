@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+    except Exception as exc:  # the last line of defence against a traceback
         print(f"archcalc: internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in archcalc; please report it with the spec that caused it.",
               file=sys.stderr)

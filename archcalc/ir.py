@@ -6,7 +6,7 @@ lecture writes them: (H, W, C) for an image, (N,) for a flat vector.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -166,8 +166,8 @@ class Invalid(LayerBase):
 
 
 Layer = Annotated[
-    Union[Conv, Pool, AdaptivePool, GlobalPool, Flatten, Dense, Activation, Dropout, BatchNorm,
-          Invalid],
+    Conv | Pool | AdaptivePool | GlobalPool | Flatten | Dense | Activation | Dropout | BatchNorm
+    | Invalid,
     Field(discriminator="kind"),
 ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -131,7 +131,7 @@ def _token_words(token: Token) -> str:
 
 def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
-        offset = exc.pos_in_stream
+        offset = exc.pos_in_stream or 0
         char = source.text[offset]
         shown = f"`{char}`" if char.isprintable() else f"U+{ord(char):04X}"
         help_lines = []
@@ -162,7 +162,7 @@ def parse(text: str, name: str = "<spec>") -> ir.Spec:
     source = Source(text, name)
     diagnostics: list[Diagnostic] = []
     try:
-        statements = _lark().parse(text)
+        statements = cast(list[Any], _lark().parse(text))
     except UnexpectedInput as exc:
         diagnostics.append(_syntax_error(exc, source))
         return ir.Spec(name=name, text=text, input=None, layers=[], diagnostics=diagnostics)

@@ -108,10 +108,10 @@ def _uneven_warning(layer: ir.Conv | ir.Pool, axes: tuple[WindowAxis, ...],
         notes.append(f"{axis.working()}: PyTorch and Keras floor it, so the last "
                      f"{axis.dropped} {lost} of the input never meet a window")
         down, up = axis.size - axis.dropped, axis.size + axis.stride - axis.dropped
-        side = "size" if alike else AXES[i]
-        alternatives = number(up) + (f" (or {number(down)})"
-                                     if down >= axis.effective_kernel else "")
-        helps.append(f"an input {side} of {alternatives} would divide exactly")
+        size = (lambda n: f"{n}x{n}") if alike else number
+        side = "an input" if alike else f"an input {AXES[i]}"
+        alternatives = size(up) + (f" (or {size(down)})" if down >= axis.effective_kernel else "")
+        helps.append(f"{side} of {alternatives} to {layer.name} would divide exactly")
     verb = "are not whole numbers" if len(uneven) == 2 else "is not a whole number"
     return warning("W300", f"{layer.name}: output {names} {verb}",
                    layer.span, notes=notes, help=helps)
@@ -142,7 +142,8 @@ def conv_shape(layer: ir.Conv, shape: ir.Shape) -> ShapeOutcome:
                   f"{number(layer.filters)}"])])
     outcome = _window(layer, shape, "kernel")
     if not outcome.diagnostics or not outcome.diagnostics[0].is_error:
-        h, w = outcome.axes or ()
+        assert outcome.axes is not None
+        h, w = outcome.axes
         outcome.output = (h.output, w.output, layer.filters)
         outcome.working.append(_channels_line(layer, outcome.output, f"{layer.filters} filters"))
     return outcome
@@ -153,7 +154,8 @@ def pool_shape(layer: ir.Pool, shape: ir.Shape) -> ShapeOutcome:
     refused = _needs_image(layer, shape)
     if refused:
         return refused
-    if layer.padding != "same" and any(2 * p > k for p, k in zip(layer.padding, layer.kernel)):
+    padding = layer.padding
+    if padding != "same" and any(2 * p > k for p, k in zip(padding, layer.kernel, strict=True)):
         return ShapeOutcome(None, diagnostics=[error(
             "E304", f"{layer.name}: padding {layer.padding[0]} is more than half the "
             f"{layer.kernel[0]}x{layer.kernel[1]} window", layer.arg_span("padding"),
@@ -161,7 +163,8 @@ def pool_shape(layer: ir.Pool, shape: ir.Shape) -> ShapeOutcome:
                    "refuses it"], help=["use padding of at most half the window"])])
     outcome = _window(layer, shape, "window")
     if not outcome.diagnostics or not outcome.diagnostics[0].is_error:
-        h, w = outcome.axes or ()
+        assert outcome.axes is not None
+        h, w = outcome.axes
         outcome.output = (h.output, w.output, shape[2])
         outcome.working.append(_channels_line(layer, outcome.output, "depth unchanged"))
     return outcome
