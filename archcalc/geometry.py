@@ -39,7 +39,7 @@ class WindowAxis:
     dilation: int
     ceil: bool
     same: bool
-    output: int  # 0 or less: the window does not fit
+    output: int  # 0 or less: not even one window fits
 
     @property
     def effective_kernel(self) -> int:
@@ -56,7 +56,8 @@ class WindowAxis:
 
     @property
     def fits(self) -> bool:
-        return self.covered >= 0
+        """At least one window: PyTorch refuses a layer whose output would be empty."""
+        return self.output >= 1
 
     @property
     def whole(self) -> bool:
@@ -78,8 +79,9 @@ class WindowAxis:
         """The arithmetic, as in `(227 − 11 + 2·0)/4 + 1 = 55`."""
         if self.same:
             pads = (f"padding {self.pad_before} before and {self.pad_after} after"
-                    if self.pad_before != self.pad_after else f"padding {self.pad_before}")
-            return f"same: ⌈{number(self.size)}/{self.stride}⌉ = {number(self.output)} ({pads})"
+                    if self.pad_before != self.pad_after
+                    else f"padding {self.pad_before} on each side")
+            return f"⌈{number(self.size)}/{self.stride}⌉ = {number(self.output)} (same: {pads})"
         if self.pad_before == self.pad_after:
             padded = f"{number(self.size)} − {self.effective_kernel} + 2·{self.pad_before}"
         else:
@@ -112,9 +114,7 @@ def window_axis(size: int, kernel: int, stride: int, padding: int | None, dilati
         return WindowAxis(size, kernel, stride, before, total - before, dilation, ceil, True,
                           output)
     covered = size + 2 * padding - effective
-    if covered < 0:
-        output = covered // stride + 1
-    elif ceil:
+    if ceil:
         output = -(-covered // stride) + 1
         # PyTorch: the last pooling window must start inside the input or the left padding.
         if (output - 1) * stride >= size + padding:

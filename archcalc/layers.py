@@ -21,19 +21,18 @@ from archcalc.source import Span
 
 # s4, p1x2, d2, g32: stride, padding, dilation, groups.
 _OPTION = re.compile(r"([spdg])([0-9]+)(?:[xX×]([0-9]+))?")
+_SIZE_SEPARATOR = re.compile("[xX×]")
 OPTION_NAMES = {"s": "stride", "p": "padding", "d": "dilation", "g": "groups"}
 
 
 def token_span(token: Token) -> Span:
     """The span of a lexer token."""
-    return Span(start=token.start_pos or 0, end=token.end_pos or 0, line=token.line or 1,
-                column=token.column or 1, end_line=token.end_line or 1,
-                end_column=token.end_column or 1)
+    return Span.at(token.start_pos or 0, token.end_pos or 0, token.line or 1, token.column or 1,
+                   token.end_line or 1, token.end_column or 1)
 
 
-def read_int(token: Token, diagnostics: list[Diagnostic]) -> int | None:
-    """An integer token's value (digit groups may be separated by ',' or '_')."""
-    digits = str(token).replace(",", "").replace("_", "")
+def _integer(text: str, token: Token, diagnostics: list[Diagnostic]) -> int | None:
+    digits = text.replace(",", "").replace("_", "")
     try:
         return int(digits)
     except ValueError:  # Python refuses to convert integers of thousands of digits
@@ -42,18 +41,16 @@ def read_int(token: Token, diagnostics: list[Diagnostic]) -> int | None:
         return None
 
 
+def read_int(token: Token, diagnostics: list[Diagnostic]) -> int | None:
+    """An integer token's value (digit groups may be separated by ',' or '_')."""
+    return _integer(str(token), token, diagnostics)
+
+
 def read_dims(token: Token, diagnostics: list[Diagnostic]) -> tuple[int, ...] | None:
     """The parts of a size token (227x227x3) or of a single number."""
-    parts = re.split("[xX×]", str(token)) if token.type == "SIZE" else [str(token)]
-    values = []
-    for part in parts:
-        value = read_int(Token("INT", part, start_pos=token.start_pos, line=token.line,
-                               column=token.column, end_line=token.end_line,
-                               end_column=token.end_column, end_pos=token.end_pos), diagnostics)
-        if value is None:
-            return None
-        values.append(value)
-    return tuple(values)
+    parts = _SIZE_SEPARATOR.split(str(token)) if token.type == "SIZE" else [str(token)]
+    values = [_integer(part, token, diagnostics) for part in parts]
+    return None if None in values else tuple(v for v in values if v is not None)
 
 
 @dataclass
@@ -139,7 +136,7 @@ class LayerArgs:
 
     def padding(self) -> ir.Pair | str:
         same, valid = self.flags.pop("same", None), self.flags.pop("valid", None)
-        explicit = self.options.get("p")
+        explicit = self.options.pop("p", None) if same or valid else self.options.get("p")
         given = [t for t in (same, valid, explicit[0] if explicit else None) if t is not None]
         if len(given) > 1:
             self.fail(error("E203", f"{self.kind} is given its padding twice",
@@ -205,7 +202,6 @@ def _conv(args: LayerArgs) -> Fields:
         "bias": not args.flag("nobias"),
     }
     args.flag("bias")
-    args.finish(("same", "valid", "nobias", "bias"))
     return fields
 
 
@@ -223,7 +219,6 @@ def _pool(args: LayerArgs) -> Fields:
         "ceil": args.flag("ceil"),
     }
     args.flag("floor")
-    args.finish(("same", "valid", "ceil", "floor"))
     return fields
 
 
@@ -235,7 +230,6 @@ def _adaptive_pool(args: LayerArgs) -> Fields:
             args.missing("an output size, such as 6x6")
         return {}
     output = args.pair(args.positional[0], "output")
-    args.finish(())
     return {"output": output}
 
 
@@ -248,7 +242,6 @@ def _dense(args: LayerArgs) -> Fields:
     fields: Fields = {"units": args.positive_int(args.positional[0], "units"),
                       "bias": not args.flag("nobias")}
     args.flag("bias")
-    args.finish(("nobias", "bias"))
     return fields
 
 
@@ -259,7 +252,6 @@ def _dropout(args: LayerArgs) -> Fields:
     if len(args.positional) > 1:
         args.too_many(args.positional[1], "one rate")
     token = args.positional[0]
-    args.finish(())
     if token.type not in ("DECIMAL", "INT"):
         args.fail(error("E201", f"dropout takes a rate between 0 and 1, not `{token}`",
                         token_span(token)))
@@ -281,7 +273,6 @@ def _no_args(args: LayerArgs) -> Fields:
     if args.positional:
         args.fail(error("E201", f"{args.kind} takes no arguments", token_span(args.positional[0]),
                         help=[usage_help(args.kind)]))
-    args.finish(())
     return {}
 
 
@@ -311,6 +302,7 @@ class Kind:
     usage: str
     aliases: tuple[str, ...] = ()
     fixed: tuple[tuple[str, str], ...] = ()  # fields set by the word itself (kind="avgpool")
+    words: tuple[str, ...] = ()  # the bare words it accepts, such as `same` or `nobias`
 
 
 _ACTIVATION_ALIASES = {
@@ -321,14 +313,15 @@ _ACTIVATION_ALIASES = {
 KINDS: tuple[Kind, ...] = (
     Kind("conv", ir.Conv, _conv,
          "conv KERNEL [sSTRIDE] [pPADDING|same|valid] [dDILATION] [gGROUPS] FILTERS [nobias]"
-         " — e.g. `conv 3 s2 p1 64`", ("conv2d", "convolution")),
+         " — e.g. `conv 3 s2 p1 64`", ("conv2d", "convolution"),
+         words=("same", "valid", "nobias", "bias")),
     Kind("pool", ir.Pool, _pool, "pool KERNEL [sSTRIDE] [pPADDING|same] [ceil] — e.g. `pool 3 s2`",
          ("maxpool", "max_pool", "maxpool2d", "maxpooling2d", "max_pooling2d"),
-         (("kind", "maxpool"),)),
+         (("kind", "maxpool"),), words=("same", "valid", "ceil", "floor")),
     Kind("avgpool", ir.Pool, _pool,
          "avgpool KERNEL [sSTRIDE] [pPADDING|same] [ceil] — e.g. `avgpool 2`",
          ("avg_pool", "avgpool2d", "averagepooling2d", "average_pooling2d"),
-         (("kind", "avgpool"),)),
+         (("kind", "avgpool"),), words=("same", "valid", "ceil", "floor")),
     Kind("adaptivepool", ir.AdaptivePool, _adaptive_pool,
          "adaptivepool HxW — average pooling to a fixed output size, e.g. `adaptivepool 6x6`",
          ("adaptiveavgpool", "adaptive_avg_pool", "adaptiveavgpool2d"),
@@ -343,7 +336,8 @@ KINDS: tuple[Kind, ...] = (
          ("globalmaxpool", "global_max_pool", "globalmaxpooling2d", "global_max_pooling2d"),
          (("kind", "gmp"),)),
     Kind("flatten", ir.Flatten, _no_args, "flatten — HxWxC to a vector of H·W·C values"),
-    Kind("fc", ir.Dense, _dense, "fc UNITS [nobias] — e.g. `fc 4096`", ("dense", "linear")),
+    Kind("fc", ir.Dense, _dense, "fc UNITS [nobias] — e.g. `fc 4096`", ("dense", "linear"),
+         words=("nobias", "bias")),
     Kind("dropout", ir.Dropout, _dropout, "dropout RATE — e.g. `dropout 0.5`"),
     Kind("bn", ir.BatchNorm, _no_args, "bn — batch normalisation over the channels",
          ("batchnorm", "batchnorm2d", "batch_norm", "batchnormalization")),
@@ -397,6 +391,7 @@ def build_layer(kind: Kind, kind_token: Token, arg_tokens: list[Token],
         else:
             args.flags[key] = token
     fields = kind.build(args)
+    args.finish(kind.words)
     if not args.ok or any(value is None for value in fields.values()):
         return None
     return kind.model(**common, **fields, **dict(kind.fixed), arg_spans=args.spans)

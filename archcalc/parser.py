@@ -93,7 +93,7 @@ class _SpecTransformer(Transformer[Token, list[Any]]):
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr",
-                transformer=_SpecTransformer(), cache=True, maybe_placeholders=False)
+                transformer=_SpecTransformer(visit_tokens=False), cache=True, maybe_placeholders=False)
 
 
 # What Lark's terminal names mean, in words.
@@ -179,6 +179,7 @@ class _SpecBuilder:
         self.layers: list[ir.LayerBase] = []
         self.names: dict[str, Span] = {}
         self.counters: dict[str, int] = {}
+        self.input_written = False
 
     def build(self, statements: list[Any]) -> ir.Spec:
         raw_layers = [layer for s in statements if isinstance(s, list) for layer in s]
@@ -192,7 +193,7 @@ class _SpecBuilder:
             else:
                 for raw in statement:
                     self._layer(raw)
-        if self.input is None:
+        if not self.input_written:
             first = self.source.span(0, 0)
             self.diagnostics.append(error(
                 "E210", "the spec has no `input`", first,
@@ -222,9 +223,14 @@ class _SpecBuilder:
 
     def _input(self, raw: _RawInput) -> None:
         span = token_span(raw.keyword).to(token_span(raw.dims))
-        if self.input is not None or self.layers:
-            where = ("the input was already declared at line "
-                     f"{self.input.span.line}" if self.input else "layers come before it")
+        written_before, self.input_written = self.input_written, True
+        if written_before or self.layers:
+            if self.layers and not written_before:
+                where = "layers come before it"
+            elif self.input is not None:
+                where = f"the input was already declared at line {self.input.span.line}"
+            else:
+                where = "the input was already declared"
             self.diagnostics.append(error(
                 "E211", "`input` must be the first statement, and only one", span,
                 notes=[where]))
@@ -250,7 +256,9 @@ class _SpecBuilder:
     def _layer(self, raw: _RawLayer) -> None:
         kind_span = token_span(raw.kind)
         last = raw.args[-1] if raw.args else raw.kind
-        span = token_span(raw.label or raw.kind).to(token_span(last))
+        first = raw.label or raw.kind
+        span = Span.at(first.start_pos or 0, last.end_pos or 0, first.line or 1,
+                       first.column or 1, last.end_line or 1, last.end_column or 1)
         kind = resolve_kind(str(raw.kind))
         prefix = kind.word if kind else "layer"
         name = str(raw.label) if raw.label is not None else self._generated_name(prefix)

@@ -102,11 +102,14 @@ def _uneven_warning(layer: ir.Conv | ir.Pool, axes: tuple[WindowAxis, ...],
     notes, helps = [], []
     for i in uneven[:1] if alike else uneven:
         axis = axes[i]
-        lost = ("row and column" if alike else ("row" if i == 0 else "column"))
+        lost = "row and column" if alike else ("row" if i == 0 else "column")
+        count = ""
         if axis.dropped > 1:
             lost = lost.replace("row", "rows").replace("column", "columns")
-        notes.append(f"{axis.working()}: PyTorch and Keras floor it, so the last "
-                     f"{axis.dropped} {lost} of the input never meet a window")
+            count = f"{axis.dropped} "
+        verb = "are" if alike or axis.dropped > 1 else "is"
+        notes.append(f"{axis.working()}: PyTorch and Keras floor it, so the input's last "
+                     f"{count}{lost} {verb} never covered by a window")
         down, up = axis.size - axis.dropped, axis.size + axis.stride - axis.dropped
         size = (lambda n: f"{n}x{n}") if alike else number
         side = "an input" if alike else f"an input {AXES[i]}"

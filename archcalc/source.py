@@ -20,16 +20,17 @@ class Span(BaseModel):
     end_line: int
     end_column: int
 
+    @classmethod
+    def at(cls, start: int, end: int, line: int, column: int, end_line: int,
+           end_column: int) -> Span:
+        """A span from its six positions."""
+        return cls(start=start, end=end, line=line, column=column, end_line=end_line,
+                   end_column=end_column)
+
     def to(self, other: Span) -> Span:
         """The span from the start of this one to the end of `other`."""
-        return Span(
-            start=self.start,
-            end=other.end,
-            line=self.line,
-            column=self.column,
-            end_line=other.end_line,
-            end_column=other.end_column,
-        )
+        return Span.at(self.start, other.end, self.line, self.column, other.end_line,
+                       other.end_column)
 
 
 class Source:
@@ -55,9 +56,7 @@ class Source:
         """The span of text[start:end]."""
         line, column = self.position(start)
         end_line, end_column = self.position(end)
-        return Span(
-            start=start, end=end, line=line, column=column, end_line=end_line, end_column=end_column
-        )
+        return Span.at(start, end, line, column, end_line, end_column)
 
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its line break."""

@@ -6,6 +6,9 @@ from archcalc.diagnostics import Diagnostic
 from archcalc.source import Source
 
 
+MAX_WIDTH = 120  # columns of a source line shown before it is cut to a window
+
+
 def _printable(text: str) -> str:
     # Keep one column per character so that the caret still lines up.
     return "".join(ch if ch.isprintable() else "?" for ch in text.expandtabs(1))
@@ -20,6 +23,12 @@ def render_diagnostic(diagnostic: Diagnostic, source: Source) -> str:
     gutter = " " * len(str(span.line))
     start = span.column - 1
     end = span.end_column - 1 if span.end_line == span.line else len(line)
+    if len(line) > MAX_WIDTH:  # show a window of a very long line around the span
+        first = max(0, min(start - MAX_WIDTH // 4, len(line) - MAX_WIDTH))
+        shown = line[first:first + MAX_WIDTH]
+        line = ("…" if first else "") + shown + ("…" if first + MAX_WIDTH < len(line) else "")
+        offset = first - (1 if first else 0)
+        start, end = start - offset, min(end - offset, len(line) - 1)
     width = max(1, min(end, max(len(line), start + 1)) - start)
     lines = [head, f"{gutter} |", f"{span.line} | {line}".rstrip(),
              f"{gutter} | {' ' * start}{'^' * width}"]
