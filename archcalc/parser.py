@@ -92,8 +92,8 @@ class _SpecTransformer(Transformer[Token, list[Any]]):
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr",
-                transformer=_SpecTransformer(visit_tokens=False), cache=True, maybe_placeholders=False)
+    return Lark(_grammar_path().read_text(encoding="utf-8"), parser="lalr", cache=True,
+                transformer=_SpecTransformer(visit_tokens=False), maybe_placeholders=False)
 
 
 # What Lark's terminal names mean, in words.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from archcalc.diagnostics import Diagnostic
 from archcalc.source import Source
 
-
 MAX_WIDTH = 120  # columns of a source line shown before it is cut to a window
 
 
