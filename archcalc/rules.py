@@ -282,9 +282,9 @@ def batchnorm_params(layer: ir.BatchNorm, shape: ir.Shape) -> ParamCount:
 
 
 _NO_WEIGHTS = {
-    ir.Pool: "pooling only takes the maximum or mean of each window",
-    ir.AdaptivePool: "pooling only takes the maximum or mean of each window",
-    ir.GlobalPool: "pooling only takes the maximum or mean of each channel",
+    ir.Pool: "pooling only takes the {how} of each window",
+    ir.AdaptivePool: "pooling only takes the {how} of each window",
+    ir.GlobalPool: "pooling only takes the {how} of each channel",
     ir.Flatten: "flattening only reorders values",
     ir.Activation: "an activation is a fixed function",
     ir.Dropout: "dropout only zeroes units at random during training",
@@ -293,7 +293,9 @@ _NO_WEIGHTS = {
 
 def no_params(layer: ir.LayerBase, shape: ir.Shape) -> ParamCount:
     # 0: a fixed operation with nothing to learn
-    return ParamCount(0, 0, [f"Parameters: 0 ({_NO_WEIGHTS[type(layer)]})"])
+    kind = str(getattr(layer, "kind", ""))
+    how = "maximum" if kind in ("maxpool", "adaptivemaxpool", "gmp") else "mean"
+    return ParamCount(0, 0, [f"Parameters: 0 ({_NO_WEIGHTS[type(layer)].format(how=how)})"])
 
 
 PARAM_RULES: dict[type, Callable[[Any, ir.Shape], ParamCount]] = {

@@ -61,9 +61,12 @@ def totals_lines(report: SpecReport) -> list[str]:
 
 
 def working_blocks(report: SpecReport, layout: str) -> list[tuple[str, list[str]]]:
-    """Per layer: a heading and its arithmetic, in the lecture's order."""
+    """Per layer: a heading and its arithmetic, in the lecture's order. Activations and dropout
+    are left out: they change nothing that could be worked out."""
     blocks = []
     for layer in report.layers:
+        if layer.layer.kind in ("activation", "dropout"):
+            continue
         source = f"line {layer.span.line}"
         into = f", input {_shape(layer.input_shape, layout)}" if layer.input_shape else ""
         blocks.append((f"{layer.name}: {layer.description} ({source}{into})", layer.working))

@@ -1,0 +1,54 @@
+"""Rendered tables for every example, against golden files (torchinfo's way), with an invariant
+checked on each: the per-layer parameter counts sum to the total."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import archcalc
+from tests.conftest import EXAMPLES, GOLDEN, ROOT, run_cli, table_params
+
+SPECS = sorted(EXAMPLES.rglob("*.arch"))
+FORMATS = {"text": "txt", "markdown": "md", "latex": "tex", "csv": "csv"}
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_example_table_matches_golden(path, fmt, golden, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    relative = path.relative_to(ROOT)
+    args = ["check", str(relative), "--format", fmt] + (["--explain"] if fmt != "csv" else [])
+    status, out, _ = run_cli(capsys, *args)
+    report = archcalc.check(path, name=str(relative))
+    assert status == (1 if report.errors else 0)
+    golden(GOLDEN / "tables" / f"{path.stem}.{FORMATS[fmt]}", out)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_per_layer_params_sum_to_the_total(path, capsys):
+    _, out, _ = run_cli(capsys, "check", str(path))
+    rows, total = table_params(out)
+    assert sum(rows) == total
+    report = archcalc.check(path)
+    assert total == report.totals.params == report.totals.trainable + report.totals.non_trainable
+
+
+def test_layout_chw_writes_shapes_channels_first(capsys):
+    _, out, _ = run_cli(capsys, "check", str(EXAMPLES / "alexnet.arch"), "--layout", "chw")
+    assert "96x55x55" in out and "55x55x96" not in out
+
+
+def test_markdown_table_has_a_totals_row(capsys):
+    _, out, _ = run_cli(capsys, "check", str(EXAMPLES / "lenet5.arch"), "--format", "markdown")
+    assert "| **Total** |" in out and "**61,706**" in out
+
+
+def test_latex_escapes_names_and_symbols(capsys):
+    _, out, _ = run_cli(capsys, "check", "-e", "input 8x8x3; my_conv: conv 3 4", "--format",
+                        "latex", "--explain")
+    assert r"my\_conv" in out
+    assert r"3$\cdot$3$\cdot$3" in out
+    assert "·" not in out
+    assert re.search(r"(?<!\\)_", out) is None  # every underscore escaped
