@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from archcalc.analysis import analyze
 from archcalc.diagnostics import Diagnostic, Severity
@@ -17,6 +18,9 @@ from archcalc.parser import parse
 from archcalc.report import CheckReport, SpecReport
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from archcalc.pytorch import to_torch, verify
 
 __all__ = [
     "CheckReport",
@@ -28,7 +32,18 @@ __all__ = [
     "analyze",
     "check",
     "parse",
+    "to_torch",
+    "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The PyTorch backend is imported on first use only: `check` must never import torch.
+    if name in ("to_torch", "verify"):
+        from archcalc import pytorch
+
+        return getattr(pytorch, name)
+    raise AttributeError(f"module 'archcalc' has no attribute {name!r}")
 
 
 def check(spec: str | Path, name: str | None = None) -> SpecReport:

@@ -7,6 +7,7 @@ import gc
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from archcalc import __version__
 from archcalc.analysis import analyze
@@ -22,6 +23,7 @@ from archcalc.render.tables import (
 )
 from archcalc.report import CheckReport, SpecReport
 from archcalc.source import Source
+from archcalc.torch_map import BackendError
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -93,6 +95,26 @@ def _arguments() -> argparse.ArgumentParser:
                        help="print only problems and the summary, no table")
 
     commands.add_parser("schema", help="print the JSON Schema of `check --format json`")
+
+    verify = commands.add_parser(
+        "verify", help="build each spec in PyTorch and compare every layer with `check`",
+        description="Build the PyTorch model of each spec, run one forward pass (on the meta "
+        "device: no memory for weights or activations) and compare every layer's output shape "
+        "and parameter count with the static pass. Exit status 1 on any mismatch.")
+    verify.add_argument("files", nargs="+", metavar="FILE", help="spec files")
+    verify.add_argument("--device", default="meta",
+                        help="where to run the forward pass: meta (default), cpu, cuda")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+
+    export = commands.add_parser(
+        "export", help="write a spec as readable PyTorch source",
+        description="Write one nn.Module class, with each line commented with its output "
+        "shape and parameters, that needs only torch to run.")
+    export.add_argument("file", metavar="FILE", help="spec file")
+    export.add_argument("-o", "--output", metavar="OUT.py", help="file to write (default: "
+                        "standard output)")
+    export.add_argument("--class-name", metavar="NAME",
+                        help="the class's name (default: from the file name)")
     return parser
 
 
@@ -137,6 +159,62 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def _checked(path: str) -> SpecReport:
+    """The report of a spec that the backend commands need free of errors."""
+    given = _read(path)
+    report = _report(given)
+    if report.network_errors:
+        sys.stdout.write(render_diagnostics(report.diagnostics, given.source) + "\n\n"
+                         + _summary(report) + "\n")
+        raise BackendError(f"{path} has errors; fix them first")
+    return report
+
+
+def _verify(args: argparse.Namespace) -> int:
+    try:
+        from archcalc.pytorch import verify
+    except ImportError as exc:
+        raise UsageError(f"`archcalc verify` needs PyTorch ({exc}); "
+                         "install it with: pip install 'archcalc[torch]'") from None
+    from archcalc.render.verify import render_verify
+
+    failed = False
+    results = []
+    for path in args.files:
+        result = verify(_checked(path), device=args.device)
+        failed |= not result.ok
+        results.append(result)
+    if args.format == "json":
+        sys.stdout.write("[" + ",\n".join(r.model_dump_json(indent=2) for r in results) + "]\n")
+    else:
+        sys.stdout.write("\n\n".join(render_verify(r) for r in results) + "\n")
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from archcalc.export import export_source
+
+    source = export_source(_checked(args.file), args.class_name)
+    if not args.output:
+        sys.stdout.write(source)
+        return EXIT_OK
+    target = Path(args.output)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:  # write whole or not at all
+        temporary.write_text(source, encoding="utf-8")
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"wrote {args.output}: class {args.class_name or class_name_of(source)}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def class_name_of(source: str) -> str:
+    return source.split("class ", 1)[1].split("(", 1)[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _arguments()
@@ -151,10 +229,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(json.dumps(CheckReport.model_json_schema(), indent=2))
             return EXIT_OK
+        if args.command == "verify":
+            return _verify(args)
+        if args.command == "export":
+            return _export(args)
         return _check(args)
     except UsageError as exc:
         print(f"archcalc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BackendError as exc:
+        print(f"archcalc: error: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (`| head`); nothing more to say
         return EXIT_OK

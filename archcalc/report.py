@@ -15,6 +15,7 @@ from archcalc.diagnostics import Diagnostic, Severity
 from archcalc.source import Span
 
 SCHEMA_VERSION = 1
+ANSWER_CODES = frozenset({"E400", "E401"})  # a wrong answer, not a broken network
 
 
 class Answer(BaseModel):
@@ -79,6 +80,12 @@ class SpecReport(BaseModel):
     @property
     def errors(self) -> int:
         return sum(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def network_errors(self) -> int:
+        """Errors in the network itself, as opposed to wrong `expect` answers about it."""
+        return sum(d.severity is Severity.ERROR and d.code not in ANSWER_CODES
+                   for d in self.diagnostics)
 
     @property
     def warnings(self) -> int:
