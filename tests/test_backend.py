@@ -92,7 +92,7 @@ def test_same_max_pooling_never_pools_padding():
 
 
 def test_layer_names_that_cannot_be_attributes_are_refused():
-    with pytest.raises(BackendError, match="nn.Module attribute"):
+    with pytest.raises(BackendError, match=r"nn\.Module attribute"):
         archcalc.to_torch("input 4\nforward: fc 2")
     with pytest.raises(BackendError, match="Python keyword"):
         archcalc.to_torch("input 4\nfor: fc 2")

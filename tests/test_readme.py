@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -27,3 +28,24 @@ def test_readme_example_prints_what_it_shows(command, shown):
     result = subprocess.run(command, shell=True, capture_output=True, text=True, cwd=ROOT,
                             env=env)
     assert result.stdout + result.stderr == shown
+
+
+PYTHON = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("code", PYTHON, ids=[f"python-{i}" for i in range(len(PYTHON))])
+def test_readme_python_runs_and_its_comments_are_true(code, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    lines = code.splitlines()
+    namespace: dict = {}
+    for number, line in enumerate(lines):
+        statement, _, comment = line.partition("  # ")
+        exec(compile(statement if statement.strip() else "pass", "README", "exec"), namespace)
+        claimed = comment.strip()
+        # A comment that is a Python literal states the value of the expression before it.
+        if claimed and statement.strip() and "=" not in statement.split("(")[0]:
+            try:
+                value = ast.literal_eval(claimed)
+            except (ValueError, SyntaxError):
+                continue
+            assert eval(statement, namespace) == value, (number, line)

@@ -11,22 +11,23 @@ import archcalc
 from tests.conftest import EXAMPLES, GOLDEN, ROOT, run_cli, table_params
 
 SPECS = sorted(EXAMPLES.rglob("*.arch"))
+IDS = ["-".join(p.relative_to(EXAMPLES).with_suffix("").parts) for p in SPECS]
 FORMATS = {"text": "txt", "markdown": "md", "latex": "tex", "csv": "csv"}
 
 
-@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+@pytest.mark.parametrize(("path", "name"), list(zip(SPECS, IDS, strict=True)), ids=IDS)
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_example_table_matches_golden(path, fmt, golden, capsys, monkeypatch):
+def test_example_table_matches_golden(path, name, fmt, golden, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     relative = path.relative_to(ROOT)
     args = ["check", str(relative), "--format", fmt] + (["--explain"] if fmt != "csv" else [])
     status, out, _ = run_cli(capsys, *args)
     report = archcalc.check(path, name=str(relative))
     assert status == (1 if report.errors else 0)
-    golden(GOLDEN / "tables" / f"{path.stem}.{FORMATS[fmt]}", out)
+    golden(GOLDEN / "tables" / f"{name}.{FORMATS[fmt]}", out)
 
 
-@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+@pytest.mark.parametrize("path", SPECS, ids=IDS)
 def test_per_layer_params_sum_to_the_total(path, capsys):
     _, out, _ = run_cli(capsys, "check", str(path))
     rows, total = table_params(out)
