@@ -31,6 +31,8 @@ def analyze(spec: ir.Spec) -> SpecReport:
                           for d in outcome.diagnostics)
             if not isinstance(layer, ir.Invalid) and not refused:
                 count = PARAM_RULES[type(layer)](layer, shape)
+                if layer.frozen:
+                    count = count.frozen()
         answers, graded = check_answers(layer, shape, outcome, count, belief)
         right = outcome.output if outcome else None
         belief = next_belief(layer, belief, right) if right is not None else None
@@ -45,7 +47,7 @@ def analyze(spec: ir.Spec) -> SpecReport:
         layers.append(LayerReport(
             index=index, name=layer.name,
             kind=layer.kind if not isinstance(layer, ir.Activation) else layer.function,
-            description=layer.describe(), span=layer.span,
+            description=layer.describe() + (" frozen" if layer.frozen else ""), span=layer.span,
             input_shape=list(shape) if shape is not None else None,
             output_shape=list(outcome.output) if outcome and outcome.output else None,
             padding=list(outcome.padding) if outcome and outcome.padding else None,

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from archcalc import __version__
 from archcalc.analysis import analyze
@@ -115,7 +116,62 @@ def _arguments() -> argparse.ArgumentParser:
                         "standard output)")
     export.add_argument("--class-name", metavar="NAME",
                         help="the class's name (default: from the file name)")
+    _training_arguments(commands)
     return parser
+
+
+def _training_arguments(commands: Any) -> None:
+    train = commands.add_parser(
+        "train", help="train the spec's model with the lecture's practice",
+        description="Train the spec's PyTorch model: normalisation from the training split, "
+        "augmentation, dropout, softmax + cross-entropy, early stopping on validation loss. "
+        "Settings come from flags, or from a TOML file (--config) that flags override. The run "
+        "is saved in RUNS/NAME/: model.safetensors, history.csv, summary.json, curves.png.")
+    train.add_argument("file", metavar="FILE", help="spec file")
+    train.add_argument("--data", help="digits, shapes, a folder of class folders, or an .npz "
+                       "file with x (N x H x W x C) and y (default: shapes)")
+    train.add_argument("--config", type=Path, metavar="TOML", help="settings file")
+    train.add_argument("--samples", type=int, help="images `shapes` draws (default: 2000)")
+    train.add_argument("--epochs", type=int, help="at most this many epochs (default: 30)")
+    train.add_argument("--batch-size", type=int, help="default: 64")
+    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), help="default: adam")
+    train.add_argument("--lr", type=float, help="learning rate (default: 0.001)")
+    train.add_argument("--momentum", type=float, help="for sgd (default: 0.9)")
+    train.add_argument("--weight-decay", type=float, help="default: 0")
+    train.add_argument("--patience", type=int, help="epochs without a better validation loss "
+                       "before stopping; 0 stops at the first rise (default: 5)")
+    train.add_argument("--min-delta", type=float, help="the least fall in validation loss "
+                       "that counts as better (default: 0)")
+    train.add_argument("--no-normalize", dest="normalize", action="store_const", const=False,
+                       help="do not standardise inputs with the training split's statistics")
+    train.add_argument("--augment", metavar="LIST", help="comma-separated: flip,crop,contrast,"
+                       "tint")
+    train.add_argument("--seed", type=int, help="default: 0")
+    train.add_argument("--device", help="cpu (default), cuda, ...")
+    train.add_argument("--init-from", type=Path, metavar="MODEL",
+                       help="transfer weights from a trained model.safetensors (or run folder)")
+    train.add_argument("--freeze", action="append", metavar="LAYERS",
+                       help="freeze layers: a name, A..B (inclusive), or a comma list")
+    train.add_argument("--name", help="run name (default: the spec file's name)")
+    train.add_argument("--runs", type=Path, default=Path("runs"), metavar="DIR",
+                       help="folder of runs (default: runs)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run NAME from its last completed epoch")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="accuracy and confusion matrix of a trained run on data")
+    evaluate.add_argument("run", type=Path, metavar="RUN", help="run folder or model file")
+    evaluate.add_argument("--data", required=True, help="as for train")
+    evaluate.add_argument("--samples", type=int, default=2000)
+    evaluate.add_argument("--seed", type=int, default=1, help="for generated data (default: 1, "
+                          "not the training seed)")
+    evaluate.add_argument("-o", "--output", type=Path, metavar="PNG",
+                          help="confusion matrix picture (default: RUN/confusion.png)")
+
+    predict = commands.add_parser("predict", help="the top classes of an image")
+    predict.add_argument("run", type=Path, metavar="RUN", help="run folder or model file")
+    predict.add_argument("image", type=Path, metavar="IMAGE")
+    predict.add_argument("--top", type=int, default=5, metavar="K")
 
 
 def _summary(report: SpecReport) -> str:
@@ -211,6 +267,17 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _training_command(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401
+
+        from archcalc.pytorch import training_cli
+    except ImportError as exc:
+        raise UsageError(f"`archcalc {args.command}` needs PyTorch and the training extras "
+                         f"({exc}); install them with: pip install 'archcalc[train]'") from None
+    return training_cli.run(args)
+
+
 def class_name_of(source: str) -> str:
     return source.split("class ", 1)[1].split("(", 1)[0]
 
@@ -233,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args)
         if args.command == "export":
             return _export(args)
+        if args.command in ("train", "evaluate", "predict"):
+            return _training_command(args)
         return _check(args)
     except UsageError as exc:
         print(f"archcalc: error: {exc}", file=sys.stderr)

@@ -42,6 +42,7 @@ class LayerBase(Node):
     # about one of them can point at exactly that argument.
     arg_spans: dict[str, Span] = {}
     expect: Expectation | None = None
+    frozen: bool = False  # its weights are not trained (transfer learning)
 
     def arg_span(self, arg: str) -> Span:
         """The span of an argument if it was written, else of the kind word."""

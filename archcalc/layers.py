@@ -390,8 +390,10 @@ def build_layer(kind: Kind, kind_token: Token, arg_tokens: list[Token],
             args.options[key] = (token, match)
         else:
             args.flags[key] = token
+    frozen = args.flag("frozen")
     fields = kind.build(args)
     args.finish(kind.words)
     if not args.ok or any(value is None for value in fields.values()):
         return None
-    return kind.model(**common, **fields, **dict(kind.fixed), arg_spans=args.spans)
+    return kind.model(**common, **fields, **dict(kind.fixed), arg_spans=args.spans,
+                      frozen=frozen)

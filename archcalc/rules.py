@@ -52,6 +52,13 @@ class ParamCount:
     def total(self) -> int:
         return self.trainable + self.non_trainable
 
+    def frozen(self) -> ParamCount:
+        """The same count for a frozen layer: nothing in it is trained."""
+        line = (f"Frozen: its {number(self.trainable)} trainable parameters are not trained, "
+                f"so all {number(self.total)} count as non-trainable")
+        return ParamCount(0, self.total, [*self.working, line] if self.trainable else
+                          self.working)
+
 
 def _needs_image(layer: ir.LayerBase, shape: ir.Shape) -> ShapeOutcome | None:
     if len(shape) == 3:

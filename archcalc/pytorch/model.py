@@ -46,6 +46,19 @@ class ArchModel(nn.Sequential):
         super().__init__(OrderedDict((call.name, instantiate(call)) for call in calls))
         self.spec_text = spec_text
         self.ends_in_softmax = final_softmax(calls)
+        self.frozen_layers = [call.name for call in calls
+                              if call.layer is not None and call.layer.layer.frozen]
+        for name in self.frozen_layers:
+            getattr(self, name).requires_grad_(False)
+        self.train()
+
+    def train(self, mode: bool = True) -> ArchModel:
+        """As nn.Module.train, except that frozen layers stay in evaluation mode: a frozen
+        batch norm keeps its running statistics, as Keras does."""
+        super().train(mode)
+        for name in getattr(self, "frozen_layers", ()):
+            getattr(self, name).eval()
+        return self
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """The output before a final softmax (the whole network when there is none)."""

@@ -89,9 +89,10 @@ def verify(spec: SpecLike, *, device: str = "meta", batch: int = 1) -> VerifyRep
             name=layer.name, description=layer.description,
             static_shape=layer.output_shape or [], torch_shape=shapes[call.name],
             static_trainable=layer.trainable or 0,
-            torch_trainable=sum(p.numel() for p in module.parameters()),
+            torch_trainable=sum(p.numel() for p in module.parameters() if p.requires_grad),
             static_non_trainable=layer.non_trainable or 0,
-            torch_non_trainable=_statistics(module)))
+            torch_non_trainable=_statistics(module) + sum(
+                p.numel() for p in module.parameters() if not p.requires_grad)))
     torch_total = sum(p.numel() for p in model.parameters()) + _statistics(model)
     return VerifyReport(source=report.source, device=device, layers=checks,
                         static_total=report.totals.params, torch_total=torch_total)
