@@ -162,6 +162,7 @@ class RunResult:
     val_accuracy: float
     test_accuracy: float | None
     history: list[dict[str, float]]
+    model: ArchModel  # with the best epoch's weights
 
 
 def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = False,
@@ -232,6 +233,12 @@ def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = 
                 loss_sum += loss.item() * len(y)
                 correct += int((logits.argmax(dim=1) == y).sum())
                 bar.update(1)
+        if world > 1:
+            # DDP keeps the weights in step, but each process updates its own batch-norm
+            # statistics; rank 0's go to all, so that every process evaluates (and so stops)
+            # alike and ends identical.
+            for buffer in model.buffers():
+                dist.broadcast(buffer, src=0)
         val_loss, val_accuracy = _evaluate(model, batches, val_index, batch)
         row = {"epoch": epoch, "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
                "val_loss": val_loss, "val_accuracy": val_accuracy,
@@ -268,7 +275,7 @@ def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = 
     if world > 1:
         dist.barrier()
     return RunResult(run_dir, len(progress.history), progress.best_epoch, progress.stopped_epoch,
-                     val_accuracy, test_accuracy, progress.history)
+                     val_accuracy, test_accuracy, progress.history, model)
 
 
 def _checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
