@@ -160,7 +160,7 @@ def test_bad_data_gets_clear_messages(tmp_path):
         load_data(str(tmp_path / "empty"), [8, 8, 3])
     (tmp_path / "bad" / "cats").mkdir(parents=True)
     (tmp_path / "bad" / "cats" / "x.png").write_bytes(b"not a png")
-    with pytest.raises(DataError, match="cannot read the image .*x.png"):
+    with pytest.raises(DataError, match=r"cannot read the image .*x\.png"):
         load_data(str(tmp_path / "bad"), [8, 8, 3])
     (tmp_path / "no_images" / "dogs").mkdir(parents=True)
     with pytest.raises(DataError, match="holds no images"):
