@@ -13,6 +13,7 @@ from typing import Any
 from archcalc import __version__
 from archcalc.analysis import analyze
 from archcalc.diagnostics import Diagnostic, error
+from archcalc.freezing import FreezeError, freeze
 from archcalc.parser import parse
 from archcalc.render.diagnostics import render_diagnostics
 from archcalc.render.tables import (
@@ -62,12 +63,18 @@ def _read(path: str) -> Input:
             help=["a spec is a plain text file; save it as UTF-8"]))
 
 
-def _report(given: Input) -> SpecReport:
+def _report(given: Input, frozen: Sequence[str] = ()) -> SpecReport:
     if given.decode_error is not None:
         spec = parse("", given.source.name)
         spec.diagnostics = [given.decode_error]
         return analyze(spec)
-    return analyze(parse(given.source.text, given.source.name))
+    spec = parse(given.source.text, given.source.name)
+    if frozen:
+        try:
+            spec = freeze(spec, list(frozen))
+        except FreezeError as exc:
+            raise UsageError(str(exc)) from None
+    return analyze(spec)
 
 
 def _arguments() -> argparse.ArgumentParser:
@@ -94,6 +101,9 @@ def _arguments() -> argparse.ArgumentParser:
                        "(as PyTorch)")
     check.add_argument("-q", "--quiet", action="store_true",
                        help="print only problems and the summary, no table")
+    check.add_argument("--freeze", action="append", default=[], metavar="LAYERS",
+                       help="count these layers as frozen (non-trainable), as `train --freeze` "
+                       "would: a name, A..B (inclusive), or a comma list")
 
     commands.add_parser("schema", help="print the JSON Schema of `check --format json`")
 
@@ -188,7 +198,7 @@ def _check(args: argparse.Namespace) -> int:
                for i, text in enumerate(args.expr, start=1)]
     if not inputs:
         raise UsageError("nothing to check: give a FILE or -e SPEC")
-    reports = [_report(given) for given in inputs]
+    reports = [_report(given, args.freeze) for given in inputs]
     sources = {given.source.name: given.source for given in inputs}
     out = sys.stdout
     if args.format == "json":

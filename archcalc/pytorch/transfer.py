@@ -52,4 +52,4 @@ def render_transfers(table: list[Transfer], source: Path) -> str:
     counts = {s: sum(t.status == s for t in table) for s in ("transferred", "new", "skipped")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     return (f"Weights from {source}:\n"
-            + tabulate(rows, ["Layer", "", "Why"], tablefmt="simple") + f"\n{summary}")
+            + tabulate(rows, ["Layer", "Weights", "Why"], tablefmt="simple") + f"\n{summary}")
