@@ -187,6 +187,7 @@ def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = 
     if config.normalize:  # statistics of the training split only, applied to every split
         mean, std = channel_statistics(data.images[train_index])
     batches = Batches(data, mean, std, config, device)
+    echo(_practice(config, data, (train_index, val_index, test_index), mean, std))
 
     torch.manual_seed(config.seed)
     model = to_torch(spec).to(device)
@@ -276,6 +277,25 @@ def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = 
         dist.barrier()
     return RunResult(run_dir, len(progress.history), progress.best_epoch, progress.stopped_epoch,
                      val_accuracy, test_accuracy, progress.history, model)
+
+
+def _practice(config: TrainConfig, data: Dataset, splits: tuple[torch.Tensor, ...],
+              mean: list[float], std: list[float]) -> str:
+    """What this run does, in the lecture's terms, before it does it."""
+    sizes = ", ".join(f"{len(s):,} {n}" for s, n in zip(splits, ("training", "validation",
+                                                                  "test"), strict=True))
+    normalised = ("off" if not config.normalize else
+                  f"mean {' '.join(f'{m:.3f}' for m in mean)}, std "
+                  f"{' '.join(f'{s:.3f}' for s in std)} (from the training split)")
+    augmented = ", ".join(config.augment) + " (training split only)" if config.augment else "off"
+    stopping = (f"patience {config.patience}" if config.patience else "at the first rise")
+    return "\n".join([
+        f"data: {config.data}, {len(data):,} images of {len(data.class_names)} classes: {sizes}",
+        f"normalisation: {normalised}",
+        f"augmentation: {augmented}",
+        f"early stopping on validation loss: {stopping}; {config.optimizer}, lr {config.lr:g}, "
+        f"batch {config.batch_size}, at most {config.epochs} epochs",
+    ])
 
 
 def _checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
