@@ -27,9 +27,7 @@ def analyze(spec: ir.Spec) -> SpecReport:
         if shape is not None:
             outcome = SHAPE_RULES[type(layer)](layer, shape)
             diagnostics += outcome.diagnostics
-            refused = any(d.code in ("E301", "E302", "E303", "E304")
-                          for d in outcome.diagnostics)
-            if not isinstance(layer, ir.Invalid) and not refused:
+            if not isinstance(layer, ir.Invalid) and not outcome.refused:
                 count = PARAM_RULES[type(layer)](layer, shape)
                 if layer.frozen:
                     count = count.frozen()

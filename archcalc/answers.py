@@ -76,7 +76,7 @@ def shape_slips(layer: ir.LayerBase, shape: ir.Shape, outcome: ShapeOutcome) -> 
 
 
 def param_slips(layer: ir.LayerBase, shape: ir.Shape, count: ParamCount) -> Iterator[
-        tuple[str, int]]:
+        tuple[str, int | None]]:
     """Wrong parameter counts that a common slip produces, with what the slip was."""
     if isinstance(layer, ir.Conv):
         kh, kw = layer.kernel
@@ -104,7 +104,7 @@ def param_slips(layer: ir.LayerBase, shape: ir.Shape, count: ParamCount) -> Iter
                f"2·{shape[-1]} non-trainable parameters", count.trainable)
         yield "counted one parameter per channel; batch norm keeps four", shape[-1]
     elif count.total == 0:
-        yield "gave weights to a layer that has none", -1  # any non-zero answer
+        yield "gave weights to a layer that has none", None  # any answer but 0
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,7 @@ class Belief:
         outcome = SHAPE_RULES[type(layer)](layer, self.shape)
         if quantity == "shape":
             return outcome.output == given
-        refused = any(d.is_error and d.code != "E300" for d in outcome.diagnostics)
-        return not refused and PARAM_RULES[type(layer)](layer, self.shape).total == given
+        return not outcome.refused and PARAM_RULES[type(layer)](layer, self.shape).total == given
 
     def mistake(self) -> str:
         return (f"carried forward your answer for {self.origin} ({shape_text(self.shape)}): "
@@ -201,7 +200,7 @@ def check_answers(layer: ir.LayerBase, shape: ir.Shape | None, outcome: ShapeOut
             if not answer.right:
                 answer.likely_mistakes = list(dict.fromkeys(
                     slip for slip, value in param_slips(layer, shape, count)
-                    if value == expect.params or (value == -1 and expect.params)))
+                    if value == expect.params or (value is None and expect.params)))
                 if belief is not None and belief.carries(layer, expect.params, "params"):
                     answer.likely_mistakes.insert(0, belief.mistake())
                 diagnostics.append(error(

@@ -258,9 +258,11 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from archcalc.export import export_source
+    from archcalc.export import class_name, export_source
 
-    source = export_source(_checked(args.file), args.class_name)
+    report = _checked(args.file)
+    name = args.class_name or class_name(report.source)
+    source = export_source(report, name)
     if not args.output:
         sys.stdout.write(source)
         return EXIT_OK
@@ -272,8 +274,7 @@ def _export(args: argparse.Namespace) -> int:
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(f"wrote {args.output}: class {args.class_name or class_name_of(source)}",
-          file=sys.stderr)
+    print(f"wrote {args.output}: class {name}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -286,10 +287,6 @@ def _training_command(args: argparse.Namespace) -> int:
         raise UsageError(f"`archcalc {args.command}` needs PyTorch and the training extras "
                          f"({exc}); install them with: pip install 'archcalc[train]'") from None
     return training_cli.run(args)
-
-
-def class_name_of(source: str) -> str:
-    return source.split("class ", 1)[1].split("(", 1)[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,9 @@ class ShapeOutcome:
     working: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     axes: tuple[WindowAxis, WindowAxis] | None = None
+    # The input does not suit the layer at all (a conv after flatten, groups that do not
+    # divide): its parameters cannot be counted either.
+    refused: bool = False
 
     @property
     def padding(self) -> tuple[int, int, int, int] | None:
@@ -63,7 +66,7 @@ class ParamCount:
 def _needs_image(layer: ir.LayerBase, shape: ir.Shape) -> ShapeOutcome | None:
     if len(shape) == 3:
         return None
-    return ShapeOutcome(None, diagnostics=[error(
+    return ShapeOutcome(None, refused=True, diagnostics=[error(
         "E301", f"{layer.name} needs an image input (H x W x C), but its input is a flat "
         f"vector of {number(shape[0])}", layer.kind_span,
         help=["an image cannot be recovered after `flatten` or `fc`; move this layer before "
@@ -127,7 +130,7 @@ def _uneven_warning(layer: ir.Conv | ir.Pool, axes: tuple[WindowAxis, ...],
                    layer.span, notes=notes, help=helps)
 
 
-def _channels_line(layer: ir.LayerBase, output: ir.Shape, reason: str) -> str:
+def _channels_line(output: ir.Shape, reason: str) -> str:
     return f"Output shape: {shape_text(output)} ({reason})"
 
 
@@ -143,7 +146,7 @@ def conv_shape(layer: ir.Conv, shape: ir.Shape) -> ShapeOutcome:
            if n % layer.groups]
     if bad:
         what, n = bad[0]
-        return ShapeOutcome(None, diagnostics=[error(
+        return ShapeOutcome(None, refused=True, diagnostics=[error(
             "E303", f"{layer.name}: {number(n)} {what} cannot be split into {layer.groups} "
             "groups", layer.arg_span("groups"),
             notes=["each group convolves an equal share of the input channels into an equal "
@@ -155,7 +158,7 @@ def conv_shape(layer: ir.Conv, shape: ir.Shape) -> ShapeOutcome:
         assert outcome.axes is not None
         h, w = outcome.axes
         outcome.output = (h.output, w.output, layer.filters)
-        outcome.working.append(_channels_line(layer, outcome.output, f"{layer.filters} filters"))
+        outcome.working.append(_channels_line(outcome.output, f"{layer.filters} filters"))
     return outcome
 
 
@@ -166,7 +169,7 @@ def pool_shape(layer: ir.Pool, shape: ir.Shape) -> ShapeOutcome:
         return refused
     padding = layer.padding
     if padding != "same" and any(2 * p > k for p, k in zip(padding, layer.kernel, strict=True)):
-        return ShapeOutcome(None, diagnostics=[error(
+        return ShapeOutcome(None, refused=True, diagnostics=[error(
             "E304", f"{layer.name}: padding {layer.padding[0]} is more than half the "
             f"{layer.kernel[0]}x{layer.kernel[1]} window", layer.arg_span("padding"),
             notes=["a window lying mostly in the padding would pool padding alone; PyTorch "
@@ -176,7 +179,7 @@ def pool_shape(layer: ir.Pool, shape: ir.Shape) -> ShapeOutcome:
         assert outcome.axes is not None
         h, w = outcome.axes
         outcome.output = (h.output, w.output, shape[2])
-        outcome.working.append(_channels_line(layer, outcome.output, "depth unchanged"))
+        outcome.working.append(_channels_line(outcome.output, "depth unchanged"))
     return outcome
 
 
@@ -211,7 +214,7 @@ def flatten_shape(layer: ir.Flatten, shape: ir.Shape) -> ShapeOutcome:
 def dense_shape(layer: ir.Dense, shape: ir.Shape) -> ShapeOutcome:
     # N_out units
     if len(shape) != 1:
-        return ShapeOutcome(None, diagnostics=[error(
+        return ShapeOutcome(None, refused=True, diagnostics=[error(
             "E302", f"{layer.name} needs a flat input, but its input is {shape_text(shape)}",
             layer.kind_span,
             help=[f"add `flatten` before it ({'·'.join(number(d) for d in shape)} = "
