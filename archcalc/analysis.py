@@ -55,7 +55,7 @@ def analyze(spec: ir.Spec) -> SpecReport:
             working=(outcome.working if outcome else []) + (count.working if count else []),
             answers=answers, layer=layer))
         shape = outcome.output if outcome else None
-    diagnostics.sort(key=lambda d: (d.span.start, d.severity != "error"))
+    diagnostics.sort(key=lambda d: d.span.start)  # stable: a layer's own order stays
     graded_answers = [a for layer_report in layers for a in layer_report.answers]
     return SpecReport(
         source=spec.name,

@@ -189,6 +189,9 @@ def _summary(report: SpecReport) -> str:
     parts = [f"{errors} error{'s' * (errors != 1)}" if errors else "no errors"]
     if warnings:
         parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    notes = len(report.diagnostics) - errors - warnings
+    if notes:
+        parts.append(f"{notes} note{'s' * (notes != 1)}")
     return f"{report.source}: " + ", ".join(parts)
 
 

@@ -16,6 +16,7 @@ from archcalc.source import Span
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # worth knowing, never a failure, not even under --strict
 
 
 # Every code archcalc emits, with a one-line title. docs/diagnostics.md explains each one.
@@ -43,7 +44,8 @@ CODES: dict[str, str] = {
     "E302": "layer needs a flat input",
     "E303": "channels not divisible by groups",
     "E304": "pooling padding larger than half the window",
-    "W300": "output size is not a whole number",
+    "W300": "output size is not a whole number, and input is lost",
+    "N300": "output size is not a whole number, but only padding is left over",
     # Answers
     "E400": "wrong output shape",
     "E401": "wrong parameter count",
@@ -82,9 +84,8 @@ def warning(code: str, message: str, span: Span, *, notes: list[str] | None = No
                       notes=notes or [], help=help or [])
 
 
-class SpecError(Exception):
-    """Raised when a spec cannot be read at all; carries the diagnostics that say why."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(diagnostics[0].message if diagnostics else "invalid spec")
-        self.diagnostics = diagnostics
+def note(code: str, message: str, span: Span, *, notes: list[str] | None = None) -> Diagnostic:
+    """A note: something worth knowing that is not a problem; `code` must be one of CODES."""
+    assert code in CODES and code.startswith("N"), code
+    return Diagnostic(code=code, severity=Severity.NOTE, message=message, span=span,
+                      notes=notes or [])

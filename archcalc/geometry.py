@@ -69,6 +69,11 @@ class WindowAxis:
         """Input rows (or columns) past the last window, lost to flooring."""
         return self.covered % self.stride if not (self.ceil or self.same) else 0
 
+    @property
+    def lost(self) -> int:
+        """Of the rows dropped, those that are input rather than padding."""
+        return max(0, self.dropped - self.pad_after)
+
     def kernel_working(self) -> str | None:
         if self.dilation == 1:
             return None

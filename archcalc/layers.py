@@ -21,7 +21,7 @@ from archcalc.source import Span
 
 # s4, p1x2, d2, g32: stride, padding, dilation, groups.
 _OPTION = re.compile(r"([spdg])([0-9]+)(?:[xX×]([0-9]+))?")
-_SIZE_SEPARATOR = re.compile("[xX×]")
+_SIZE_SEPARATOR = re.compile(r"[ \t]*[xX×][ \t]*")
 OPTION_NAMES = {"s": "stride", "p": "padding", "d": "dilation", "g": "groups"}
 
 

@@ -13,7 +13,7 @@ from math import prod
 from typing import Any
 
 from archcalc import ir
-from archcalc.diagnostics import Diagnostic, error, warning
+from archcalc.diagnostics import Diagnostic, error, note, warning
 from archcalc.geometry import WindowAxis, number, window_axis
 
 AXES = ("height", "width")
@@ -101,33 +101,42 @@ def _window(layer: ir.Conv | ir.Pool, shape: ir.Shape, what: str) -> ShapeOutcom
         return outcome
     uneven = [i for i in (0, 1) if axes[i].dropped]
     if uneven:
-        outcome.diagnostics.append(_uneven_warning(layer, axes, uneven))
+        outcome.diagnostics.append(_uneven(layer, axes, uneven))
     return outcome
 
 
-def _uneven_warning(layer: ir.Conv | ir.Pool, axes: tuple[WindowAxis, ...],
-                    uneven: list[int]) -> Diagnostic:
+def _uneven(layer: ir.Conv | ir.Pool, axes: tuple[WindowAxis, ...],
+            uneven: list[int]) -> Diagnostic:
+    """A warning when flooring loses input rows or columns; only a note when what is left
+    over is padding alone (as in ResNet's 7x7 stride-2 stem at 224), which loses nothing."""
     names = " and ".join(AXES[i] for i in uneven)
     alike = len(uneven) == 2 and axes[0].working() == axes[1].working()
+    loses = any(axes[i].lost for i in uneven)
     notes, helps = [], []
     for i in uneven[:1] if alike else uneven:
         axis = axes[i]
-        lost = "row and column" if alike else ("row" if i == 0 else "column")
+        noun = "row and column" if alike else ("row" if i == 0 else "column")
+        if not axis.lost:
+            notes.append(f"{axis.working()}: PyTorch and Keras floor it; only padding is left "
+                         f"over, so no input {noun.replace(' and ', ' or ')} is lost")
+            continue
         count = ""
-        if axis.dropped > 1:
-            lost = lost.replace("row", "rows").replace("column", "columns")
-            count = f"{axis.dropped} "
-        verb = "are" if alike or axis.dropped > 1 else "is"
+        if axis.lost > 1:
+            noun = noun.replace("row", "rows").replace("column", "columns")
+            count = f"{axis.lost} "
+        verb = "are" if alike or axis.lost > 1 else "is"
         notes.append(f"{axis.working()}: PyTorch and Keras floor it, so the input's last "
-                     f"{count}{lost} {verb} never covered by a window")
+                     f"{count}{noun} {verb} never covered by a window")
         down, up = axis.size - axis.dropped, axis.size + axis.stride - axis.dropped
         size = (lambda n: f"{n}x{n}") if alike else number
         side = "an input" if alike else f"an input {AXES[i]}"
         alternatives = size(up) + (f" (or {size(down)})" if down >= axis.effective_kernel else "")
         helps.append(f"{side} of {alternatives} to {layer.name} would divide exactly")
     verb = "are not whole numbers" if len(uneven) == 2 else "is not a whole number"
-    return warning("W300", f"{layer.name}: output {names} {verb}",
-                   layer.span, notes=notes, help=helps)
+    message = f"{layer.name}: output {names} {verb}"
+    if loses:
+        return warning("W300", message, layer.span, notes=notes, help=helps)
+    return note("N300", message, layer.span, notes=notes)
 
 
 def _channels_line(output: ir.Shape, reason: str) -> str:

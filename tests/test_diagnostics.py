@@ -28,7 +28,7 @@ def test_every_case_names_a_code_in_its_golden_output():
     codes = set()
     for path in CASES:
         text = path.with_suffix(".txt").read_text(encoding="utf-8")
-        codes.update(part.split("]")[0] for part in text.split("[")[1:] if part[:1] in "EW")
+        codes.update(part.split("]")[0] for part in text.split("[")[1:] if part[:1] in "EWN")
     from archcalc.diagnostics import CODES
 
     # Every code archcalc can emit is exercised by at least one golden case.
