@@ -154,6 +154,25 @@ def test_nan_loss_is_a_clear_error_and_writes_nothing(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_impossible_settings_are_refused_before_training(tmp_path):
+    with pytest.raises(TrainingError, match="needs an image input"):
+        train("input 64\nfc 10\n", config(data="digits", augment=["flip"]), tmp_path / "a",
+              echo=quiet)
+    with pytest.raises(TrainingError, match="--device gpu"):
+        train(SMALL, config(device="gpu"), tmp_path / "b", echo=quiet)
+    with pytest.raises(TrainingError, match="ends in relu"):
+        train("input 64\nfc 10 -> relu\n", config(data="digits"), tmp_path / "c", echo=quiet)
+    with pytest.raises(TrainingError, match="output is 6x6x8"):
+        train("input 8x8x1\nconv 3 8\n", config(data="digits"), tmp_path / "d", echo=quiet)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_flat_input_trains_on_flattened_images(tmp_path):
+    result = train("input 64\nfc 32 -> relu\nfc 10\n", config(data="digits", epochs=2),
+                   tmp_path / "run", echo=quiet)
+    assert result.history[-1]["val_accuracy"] > 0.5
+
+
 def test_bad_data_gets_clear_messages(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="has no class folders"):

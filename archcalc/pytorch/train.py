@@ -86,6 +86,16 @@ def _world() -> tuple[int, int]:
     return (dist.get_rank(), size) if size > 1 else (0, 1)
 
 
+def _device(name: str) -> torch.device:
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise TrainingError(f"--device {name}: {exc}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"--device {name}: CUDA is not available here; use --device cpu")
+    return device
+
+
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]  # frozen layers are left out
     if not params:
@@ -177,7 +187,10 @@ def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = 
     rank, world = _world()
     if rank != 0:
         echo = _silent  # one process speaks for all
-    device = torch.device(config.device)
+    device = _device(config.device)
+    if config.augment and len(report.input_shape or []) != 3:
+        raise TrainingError(f"augmentation ({', '.join(config.augment)}) needs an image input; "
+                            "the spec's input is a flat vector")
     data = load_data(config.data, report.input_shape or [], samples=config.samples,
                      seed=config.seed)
     _prepare(report, data)
