@@ -307,7 +307,7 @@ def _practice(config: TrainConfig, data: Dataset, splits: tuple[torch.Tensor, ..
         f"normalisation: {normalised}",
         f"augmentation: {augmented}",
         f"early stopping on validation loss: {stopping}; {config.optimizer}, lr {config.lr:g}, "
-        f"batch {config.batch_size}, at most {config.epochs} epochs",
+        f"batch {config.batch_size}, at most {config.epochs} epoch{'s' * (config.epochs != 1)}",
     ])
 
 
