@@ -13,6 +13,7 @@ from typing import Any
 from archcalc import __version__
 from archcalc.analysis import analyze
 from archcalc.diagnostics import Diagnostic, error
+from archcalc.errors import BackendError
 from archcalc.freezing import FreezeError, freeze
 from archcalc.parser import parse
 from archcalc.render.diagnostics import render_diagnostics
@@ -25,7 +26,6 @@ from archcalc.render.tables import (
 )
 from archcalc.report import CheckReport, SpecReport
 from archcalc.source import Source
-from archcalc.torch_map import BackendError
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archcalc import ir
+from archcalc.errors import BackendError
 from archcalc.report import LayerReport, SpecReport
 
 # Attributes every torch.nn.Module has (and the two the generated model adds); a layer with one
@@ -39,10 +40,6 @@ _ACTIVATIONS: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {
     "sigmoid": ("Sigmoid", ()), "tanh": ("Tanh", ()), "softplus": ("Softplus", ()),
     "softmax": ("Softmax", (("dim", 1),)), "logsoftmax": ("LogSoftmax", (("dim", 1),)),
 }
-
-
-class BackendError(Exception):
-    """A spec that cannot become a PyTorch model; the message says why."""
 
 
 @dataclass(frozen=True)

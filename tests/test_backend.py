@@ -7,7 +7,7 @@ import math
 import pytest
 
 import archcalc
-from archcalc.torch_map import BackendError
+from archcalc.errors import BackendError
 from tests.conftest import EXAMPLES, run_cli
 
 torch = pytest.importorskip("torch")
