@@ -62,7 +62,7 @@ def shape_slips(layer: ir.LayerBase, shape: ir.Shape, outcome: ShapeOutcome) -> 
     if isinstance(layer, (ir.Conv, ir.Pool)) and outcome.axes:
         h_axis, w_axis = outcome.axes
         h_slips, w_slips = dict(_axis_slips(layer, h_axis)), dict(_axis_slips(layer, w_axis))
-        for slip in h_slips.keys() | w_slips.keys():
+        for slip in dict.fromkeys([*h_slips, *w_slips]):  # in a fixed order, not a set's
             h = h_slips.get(slip, right[0])
             w = w_slips.get(slip, right[1])
             yield slip, (h, w, right[2])
