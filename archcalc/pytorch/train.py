@@ -163,6 +163,31 @@ def _bar(total: int, label: str) -> Any:
                 disable=not sys.stderr.isatty())
 
 
+def _train_epoch(learner: nn.Module, optimizer: torch.optim.Optimizer, batches: Batches,
+                 order: torch.Tensor, generator: torch.Generator, epoch: int,
+                 config: TrainConfig) -> tuple[float, float]:
+    """One pass over the (shuffled) training shard; mean loss and accuracy seen on the way."""
+    seen, loss_sum, correct = 0, 0.0, 0
+    batch = config.batch_size
+    with _bar(math.ceil(len(order) / batch), f"epoch {epoch}") as bar:
+        for start in range(0, len(order), batch):
+            x, y = batches(order[start:start + batch], generator, augmented=True)
+            logits = learner(x)
+            loss = F.cross_entropy(logits, y)  # softmax + cross-entropy, on the logits
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"the loss became {loss.item()} at epoch {epoch}: training diverged; "
+                    f"try a lower learning rate than --lr {config.lr:g}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            seen += len(y)
+            loss_sum += loss.item() * len(y)
+            correct += int((logits.argmax(dim=1) == y).sum())
+            bar.update(1)
+    return loss_sum / seen, correct / seen
+
+
 @dataclass
 class RunResult:
     run_dir: Path
@@ -230,23 +255,8 @@ def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = 
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         order = shard[torch.randperm(len(shard), generator=generator)]
         model.train()
-        seen, loss_sum, correct = 0, 0.0, 0
-        with _bar(math.ceil(len(order) / batch), f"epoch {epoch}") as bar:
-            for start in range(0, len(order), batch):
-                x, y = batches(order[start:start + batch], generator, augmented=True)
-                logits = learner(x)
-                loss = F.cross_entropy(logits, y)  # softmax + cross-entropy, on the logits
-                if not torch.isfinite(loss):
-                    raise TrainingError(
-                        f"the loss became {loss.item()} at epoch {epoch}: training diverged; "
-                        f"try a lower learning rate than --lr {config.lr:g}")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()  # type: ignore[no-untyped-call]
-                optimizer.step()
-                seen += len(y)
-                loss_sum += loss.item() * len(y)
-                correct += int((logits.argmax(dim=1) == y).sum())
-                bar.update(1)
+        train_loss, train_accuracy = _train_epoch(learner, optimizer, batches, order, generator,
+                                                  epoch, config)
         if world > 1:
             # DDP keeps the weights in step, but each process updates its own batch-norm
             # statistics; rank 0's go to all, so that every process evaluates (and so stops)
@@ -254,7 +264,7 @@ def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = 
             for buffer in model.buffers():
                 dist.broadcast(buffer, src=0)
         val_loss, val_accuracy = _evaluate(model, batches, val_index, batch)
-        row = {"epoch": epoch, "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
+        row = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
                "val_loss": val_loss, "val_accuracy": val_accuracy,
                "seconds": time.perf_counter() - began}
         progress.history.append(row)
