@@ -16,8 +16,8 @@ from archcalc import ir
 from archcalc.errors import BackendError
 from archcalc.report import LayerReport, SpecReport
 
-# Attributes every torch.nn.Module has (and the two the generated model adds); a layer with one
-# of these names cannot become a submodule.
+# Attributes every torch.nn.Module has (and those archcalc's ArchModel adds); a layer with one of
+# these names cannot become a submodule.
 _MODULE_ATTRIBUTES = frozenset({
     "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
     "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
@@ -30,7 +30,8 @@ _MODULE_ATTRIBUTES = frozenset({
     "register_load_state_dict_pre_hook", "register_module", "register_parameter",
     "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
     "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty",
-    "train", "training", "type", "xpu", "zero_grad", "spec_text",
+    "train", "training", "type", "xpu", "zero_grad",
+    "ends_in_softmax", "frozen_layers",
 })
 
 _ACTIVATIONS: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {

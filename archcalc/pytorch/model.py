@@ -42,9 +42,8 @@ class ArchModel(nn.Sequential):
     scores before that final softmax, which is what cross-entropy wants.
     """
 
-    def __init__(self, calls: list[ModuleCall], spec_text: str = "") -> None:
+    def __init__(self, calls: list[ModuleCall]) -> None:
         super().__init__(OrderedDict((call.name, instantiate(call)) for call in calls))
-        self.spec_text = spec_text
         self.ends_in_softmax = final_softmax(calls)
         self.frozen_layers = [call.name for call in calls
                               if call.layer is not None and call.layer.layer.frozen]
@@ -70,11 +69,7 @@ class ArchModel(nn.Sequential):
 
 def to_torch(spec: SpecLike, *, device: Any = None, dtype: torch.dtype | None = None) -> ArchModel:
     """Build the PyTorch model of a spec. Raises BackendError for a spec with errors."""
-    report = report_of(spec)
-    text = spec.text if isinstance(spec, ir.Spec) else (
-        spec if isinstance(spec, str) else
-        spec.read_text(encoding="utf-8") if isinstance(spec, Path) else "")
-    model = ArchModel(module_calls(report), text)
+    model = ArchModel(module_calls(report_of(spec)))
     if device is not None or dtype is not None:
         model = model.to(device=device, dtype=dtype)
     return model

@@ -228,7 +228,7 @@ def train(spec_text: str, config: TrainConfig, run_dir: Path, *, resume: bool = 
     echo(_practice(config, data, (train_index, val_index, test_index), mean, std))
 
     torch.manual_seed(config.seed)
-    model = to_torch(spec).to(device)
+    model = to_torch(report).to(device)
     if config.init_from is not None and not resume:
         echo(render_transfers(transfer_weights(model, config.init_from), config.init_from))
     learner: nn.Module = _Logits(model)
