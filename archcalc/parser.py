@@ -139,6 +139,9 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
             help_lines.append("layers are chained with `->`; sizes and counts are never negative")
         elif char in "=(),":
             help_lines.append("arguments are separated by spaces: `conv 3 s2 p1 64`")
+        elif source.text.startswith("\\n", offset):
+            help_lines.append("`\\n` here is two characters, not a line break; separate "
+                              "statements with `;`, as in `-e 'input 28x28x1; conv 3 8'`")
         elif not char.isprintable():
             help_lines.append("a spec is plain text; is this the right file?")
         return error("E101", f"unexpected character {shown}", source.span(offset, offset + 1),
