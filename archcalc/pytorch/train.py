@@ -109,8 +109,8 @@ def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
 
 def _prepare(report: SpecReport, data: Dataset) -> int:
     """Check that the spec can classify this data; returns the number of classes."""
-    out = report.output_shape or []
-    if len(out) != 1:
+    out = report.output_shape or report.input_shape or []
+    if len(out) != 1 or not report.layers:
         raise TrainingError(f"the spec's output is {'x'.join(map(str, out))}; a classifier "
                             "ends in `fc N` (N classes), optionally followed by softmax")
     if out[0] != len(data.class_names):

@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # only the type: rendering must not import torch
 
 
 def render_verify(result: VerifyReport) -> str:
+    if not result.layers:
+        return f"{result.source}: no layers to verify"
     rows = []
     for layer in result.layers:
         torch_params = number(layer.torch_trainable + layer.torch_non_trainable)
