@@ -96,3 +96,21 @@ def test_a_hundred_thousand_layers_are_checked():
     convs = sum(line == "conv 3 p1 8" for line in lines)
     bns = sum(line == "bn" for line in lines)
     assert report.totals.trainable == convs * (3 * 3 * 8 + 1) * 8 + bns * 2 * 8
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.lists(st.sampled_from(WORDS), max_size=30).map(" ".join),
+       fmt=st.sampled_from(["text", "markdown", "latex", "csv", "json"]),
+       flags=st.lists(st.sampled_from(["--explain", "--strict", "--quiet", "--layout=chw"]),
+                      unique=True))
+def test_the_command_line_never_fails_inside(text, fmt, flags):
+    import contextlib
+    import io
+
+    from archcalc.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["check", f"--expr={text}", "--format", fmt, *flags])
+    assert status in (0, 1), err.getvalue()
+    assert "internal error" not in err.getvalue()
