@@ -60,11 +60,6 @@ class WindowAxis:
         return self.output >= 1
 
     @property
-    def whole(self) -> bool:
-        """True when the division leaves no remainder (nothing is floored away)."""
-        return self.covered % self.stride == 0
-
-    @property
     def dropped(self) -> int:
         """Input rows (or columns) past the last window, lost to flooring."""
         return self.covered % self.stride if not (self.ceil or self.same) else 0

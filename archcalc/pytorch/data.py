@@ -29,9 +29,6 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, index: torch.Tensor) -> Dataset:
-        return Dataset(self.images[index], self.labels[index], self.class_names)
-
 
 def image_size(input_shape: list[int]) -> tuple[int, int, int, bool]:
     """(H, W, C, flat) to make images at; a flat input of N takes square s x s x 1 images."""
