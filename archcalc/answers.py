@@ -14,8 +14,9 @@ from math import prod
 from archcalc import ir
 from archcalc.diagnostics import Diagnostic, error, warning
 from archcalc.geometry import WindowAxis, number, window_axis
-from archcalc.report import Answer
+from archcalc.report import Answer, LayerReport
 from archcalc.rules import PARAM_RULES, SHAPE_RULES, ParamCount, ShapeOutcome, shape_text
+from archcalc.source import Span
 
 Slip = tuple[str, ir.Shape]
 
@@ -209,4 +210,61 @@ def check_answers(layer: ir.LayerBase, shape: ir.Shape | None, outcome: ShapeOut
                     notes=count.working + [f"likely mistake: {m}"
                                            for m in answer.likely_mistakes]))
         answers.append(answer)
+    return answers, diagnostics
+
+
+def _compound_slips(node: ir.LayerBase, row: LayerReport,
+                    children: list[LayerReport]) -> Iterator[tuple[str, str, object]]:
+    """(quantity, mistake, the answer it gives) for a block, residual, concat or repeat."""
+    total = row.params or 0
+    if isinstance(node, ir.Residual) and len(children) == 2:
+        yield ("params", "left out the shortcut's projection "
+               f"({number(children[1].params or 0)} parameters)", children[0].params)
+    if isinstance(node, ir.Concat) and row.output_shape:
+        channels = " + ".join(str((c.output_shape or [0])[-1]) for c in children)
+        for child in children:
+            if child.output_shape:
+                yield ("shape", f"took one branch's channels; the branches stack: {channels}",
+                       list(child.output_shape))
+            yield ("params", f"left out {child.description}", total - (child.params or 0))
+    if isinstance(node, ir.Repeat):
+        once = sum(c.params or 0 for c in children[:1])
+        yield ("params", f"counted the body once; it runs {node.count:,} times", once)
+
+
+def check_compound_answers(node: ir.LayerBase, row: LayerReport,
+                           children: list[LayerReport]) -> tuple[list[Answer], list[Diagnostic]]:
+    """Grade the `expect` after a block, residual, concat or repeat: its output and its
+    parameters in all."""
+    expect = node.expect
+    answers: list[Answer] = []
+    diagnostics: list[Diagnostic] = []
+    if expect is None:
+        return answers, diagnostics
+    slips = list(_compound_slips(node, row, children))
+    checks: list[tuple[str, object, object, Span | None]] = [
+        ("shape", list(expect.shape) if expect.shape is not None else None, row.output_shape,
+         expect.shape_span),
+        ("params", expect.params, row.params, expect.params_span)]
+    for quantity, given, correct, span in checks:
+        if given is None or span is None:
+            continue
+        answer = Answer(quantity=quantity, given=given, correct=correct,
+                        right=None if correct is None else given == correct, span=span)
+        answers.append(answer)
+        if answer.right is not False:
+            continue
+        answer.likely_mistakes = list(dict.fromkeys(
+            mistake for what, mistake, value in slips if what == quantity and value == given))
+        if quantity == "shape":
+            right_shape = shape_text(tuple(row.output_shape or ()))
+            message = (f"{node.name}: the output shape is {right_shape}, not "
+                       f"{shape_text(tuple(expect.shape or ()))}")
+            code = "E400"
+        else:
+            message = (f"{node.name}: it has {number(row.params or 0)} parameters, not "
+                       f"{number(expect.params or 0)}")
+            code = "E401"
+        diagnostics.append(error(code, message, span, notes=row.working + [
+            f"likely mistake: {m}" for m in answer.likely_mistakes]))
     return answers, diagnostics

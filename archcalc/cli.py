@@ -95,6 +95,9 @@ def _arguments() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=FORMATS, default="text", help="output format")
     check.add_argument("--explain", action="store_true",
                        help="show the arithmetic of every layer")
+    check.add_argument("--depth", type=_positive_depth, default=None, metavar="N",
+                       help="show N levels of nested blocks (1: the spec's own items, with "
+                       "each block's subtotal); default: every level")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check.add_argument("--layout", choices=("hwc", "chw"), default="hwc",
                        help="write shapes channels-last (as the lecture) or channels-first "
@@ -195,6 +198,17 @@ def _summary(report: SpecReport) -> str:
     return f"{report.source}: " + ", ".join(parts)
 
 
+def _positive_depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--depth takes a number of levels, 1 or more, "
+                                         f"not {text!r}")
+    return value
+
+
 def _check(args: argparse.Namespace) -> int:
     inputs = [_read(path) for path in args.files]
     inputs += [Input(Source(text, f"<expr{i}>" if len(args.expr) > 1 else "<expr>"))
@@ -203,15 +217,16 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("nothing to check: give a FILE or -e SPEC")
     reports = [_report(given, args.freeze) for given in inputs]
     sources = {given.source.name: given.source for given in inputs}
+    depth = None if args.depth is None else args.depth - 1  # rows at depth 0 are level 1
     out = sys.stdout
     if args.format == "json":
         out.write(CheckReport(files=reports).model_dump_json(indent=2) + "\n")
     elif args.format == "csv":
-        out.write(render_csv(reports, args.layout))
+        out.write(render_csv(reports, args.layout, depth))
     for report in reports:
         shown = render_diagnostics(report.diagnostics, sources[report.source])
         if args.format == "text":
-            table = "" if args.quiet else render_text(report, args.layout, args.explain)
+            table = "" if args.quiet else render_text(report, args.layout, args.explain, depth)
             blocks = [block for block in (table, shown) if block]
             blocks.append(_summary(report))
             out.write("\n\n".join(blocks) + "\n")
@@ -219,9 +234,9 @@ def _check(args: argparse.Namespace) -> int:
                 out.write("\n")
         else:
             if args.format == "markdown":
-                out.write(render_markdown(report, args.layout, args.explain) + "\n")
+                out.write(render_markdown(report, args.layout, args.explain, depth) + "\n")
             elif args.format == "latex":
-                out.write(render_latex(report, args.layout, args.explain) + "\n")
+                out.write(render_latex(report, args.layout, args.explain, depth) + "\n")
             if shown and args.format != "json":
                 sys.stderr.write(shown + "\n\n" + _summary(report) + "\n")
     failed = any(r.errors or (args.strict and r.warnings) for r in reports)

@@ -34,16 +34,27 @@ CODES: dict[str, str] = {
     "E204": "argument out of range",
     "E205": "number too large to read",
     "E206": "duplicate layer name",
+    "E207": "unknown name",
+    "E208": "name cannot be defined",
+    "E209": "block uses itself",
     # The input
     "E210": "no input declared",
     "E211": "input declared more than once or too late",
     "E212": "malformed input shape",
+    # Constants, blocks and repetition
+    "E213": "arithmetic gives no whole number",
+    "E214": "spec expands to too many layers",
+    "E215": "`expect` inside a block or repeat",
+    "E216": "wrong arguments to a block",
     # Shapes
     "E300": "output size is not positive",
     "E301": "layer needs an image (HxWxC) input",
     "E302": "layer needs a flat input",
     "E303": "channels not divisible by groups",
     "E304": "pooling padding larger than half the window",
+    "E305": "residual: body and shortcut shapes differ",
+    "E306": "concat: branch shapes do not fit together",
+    "E307": "repeat lists too many layers",
     "W300": "output size is not a whole number, and input is lost",
     "N300": "output size is not a whole number, but only padding is left over",
     # Answers
@@ -51,6 +62,13 @@ CODES: dict[str, str] = {
     "E401": "wrong parameter count",
     "W400": "answer written in another layout",
 }
+
+
+class Related(BaseModel):
+    """Another place that explains a diagnostic: the use of the block it arose in."""
+
+    message: str
+    span: Span
 
 
 class Diagnostic(BaseModel):
@@ -62,6 +80,7 @@ class Diagnostic(BaseModel):
     span: Span
     notes: list[str] = []
     help: list[str] = []
+    related: list[Related] = []
 
     @property
     def is_error(self) -> bool:

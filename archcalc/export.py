@@ -13,7 +13,14 @@ from pathlib import Path
 from archcalc.geometry import number
 from archcalc.report import SpecReport
 from archcalc.rules import shape_text
-from archcalc.torch_map import ModuleCall, final_softmax, input_shape_nchw, module_calls
+from archcalc.torch_map import (
+    Call,
+    ContainerCall,
+    ModuleCall,
+    final_softmax,
+    input_shape_nchw,
+    module_calls,
+)
 
 WIDTH = 99  # longest line written; a comment that does not fit goes above its line
 
@@ -33,20 +40,80 @@ def _with_comment(code: str, comment: str, indent: str) -> list[str]:
     return [f"{indent}# {comment}", f"{indent}{code}"]
 
 
-def _init_lines(calls: list[ModuleCall]) -> list[str]:
+def _comment(call: Call) -> str:
+    layer = call.layer
+    if layer is None:
+        return f"padding for {call.name.removesuffix('_pad')}, as `same` needs"
+    comment = shape_text(tuple(layer.output_shape or ()))
+    if layer.params:
+        comment += f", {number(layer.params)} params"
+    return comment
+
+
+def _construct(call: Call, prefix: str, suffix: str, indent: str) -> list[str]:
+    """The lines that build `call`: the first begins with `prefix`, the last ends in `suffix`."""
+    if isinstance(call, ModuleCall):
+        return _with_comment(f"{prefix}{call.source()}{suffix}", _comment(call), indent)
+    inner = indent + "    "
+    if call.cls == "Residual":
+        lines = _with_comment(f"{prefix}Residual(", _comment(call), indent)
+        for child in call.children:
+            lines += _construct(child, f"{child.name}=", ",", inner)
+        return [*lines, f"{indent}){suffix}"]
+    lines = _with_comment(f"{prefix}{'nn.Sequential' if call.cls == 'Sequential' else 'Concat'}"
+                          "(OrderedDict([", _comment(call), indent)
+    for child in call.children:
+        lines += _construct(child, f'("{child.name}", ', "),", inner)
+    return [*lines, f"{indent}])){suffix}"]
+
+
+def _init_lines(calls: list[Call]) -> list[str]:
     lines = []
     for call in calls:
-        if call.layer is None:
-            comment = f"padding for {call.name.removesuffix('_pad')}, as `same` needs"
-        else:
-            comment = shape_text(tuple(call.layer.output_shape or ()))
-            if call.layer.params:
-                comment += f", {number(call.layer.params)} params"
-        lines += _with_comment(f"self.{call.name} = {call.source()}", comment, " " * 8)
+        lines += _construct(call, f"self.{call.name} = ", "", " " * 8)
     return lines
 
 
-def _forward_lines(calls: list[ModuleCall]) -> list[str]:
+# Written into the exported file when the spec needs them; archcalc.pytorch.model defines the
+# same two classes, and the export tests run both on the same weights.
+_RESIDUAL = '''
+class Residual(nn.Module):
+    """body(x) + shortcut(x), added element by element; the shortcut is x itself if None."""
+
+    def __init__(self, body: nn.Module, shortcut: nn.Module | None = None) -> None:
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)
+        return out + (x if self.shortcut is None else self.shortcut(x))
+
+'''
+_CONCAT = '''
+class Concat(nn.Module):
+    """Every branch sees the input; their outputs are stacked along the channels."""
+
+    def __init__(self, branches: OrderedDict[str, nn.Module]) -> None:
+        super().__init__()
+        for name, branch in branches.items():
+            self.add_module(name, branch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.children()], dim=1)
+
+'''
+
+
+def _classes_used(calls: list[Call]) -> set[str]:
+    used: set[str] = set()
+    for call in calls:
+        if isinstance(call, ContainerCall):
+            used |= {call.cls} | _classes_used(list(call.children))
+    return used
+
+
+def _forward_lines(calls: list[Call]) -> list[str]:
     lines = []
     pending = "x"
     for call in calls:
@@ -70,6 +137,10 @@ def export_source(report: SpecReport, name: str | None = None) -> str:
     trainable = (f"{number(totals.params)} parameters" if not totals.non_trainable else
                  f"{number(totals.trainable)} trainable parameters and "
                  f"{number(totals.non_trainable)} running statistics")
+    used = _classes_used(calls)
+    helpers = [source for cls, source in (("Residual", _RESIDUAL), ("Concat", _CONCAT))
+               if cls in used]
+    imports = ["from collections import OrderedDict", ""] if used else []
     about = textwrap.fill(f"Input: N x {nchw} (channels first, as PyTorch takes it); "
                           f"{trainable}. Comments give each layer's output shape as H x W x C.",
                           WIDTH)
@@ -81,9 +152,11 @@ def export_source(report: SpecReport, name: str | None = None) -> str:
         about,
         '"""',
         "",
+        *imports,
         "import torch",
         "from torch import nn",
         "",
+        *[line for helper in helpers for line in helper.splitlines()],
         "",
         f"class {name}(nn.Module):",
         "    def __init__(self) -> None:",

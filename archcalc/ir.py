@@ -156,6 +156,12 @@ class BatchNorm(LayerBase):
     kind: Literal["bn"] = "bn"
 
 
+class Identity(LayerBase):
+    """Passes its input on unchanged: an empty branch of a `concat` (DenseNet's skip)."""
+
+    kind: Literal["identity"] = "identity"
+
+
 class Invalid(LayerBase):
     """A layer that could not be read; shapes after it are unknown."""
 
@@ -168,19 +174,85 @@ class Invalid(LayerBase):
 
 Layer = Annotated[
     Conv | Pool | AdaptivePool | GlobalPool | Flatten | Dense | Activation | Dropout | BatchNorm
-    | Invalid,
+    | Identity | Invalid,
     Field(discriminator="kind"),
 ]
 
+# Compound items: blocks, residual connections, concatenated branches and repetition. Each
+# holds its items already instantiated (block arguments substituted), so that every pass after
+# the parser sees concrete layers; a repeat's body is held once, however many times it runs.
+
+
+class Block(LayerBase):
+    """One use of a `block` definition, with the definition's body instantiated."""
+
+    kind: Literal["block"] = "block"
+    block: str
+    arguments: dict[str, int | float | tuple[int, ...]] = {}
+    definition_span: Span
+    body: list[Item]
+
+    def describe(self) -> str:
+        values = [_value_text(v) for v in self.arguments.values()]
+        return " ".join([self.block, *values])
+
+
+class Residual(LayerBase):
+    """`residual { body } shortcut { projection }`: body(x) + shortcut(x), or + x."""
+
+    kind: Literal["residual"] = "residual"
+    body: list[Item]
+    shortcut: list[Item] | None = None
+
+    def describe(self) -> str:
+        return "residual" + (" with projection" if self.shortcut else "")
+
+
+class Concat(LayerBase):
+    """`concat { one branch per line }`: every branch sees the input; outputs are stacked
+    along the channels."""
+
+    kind: Literal["concat"] = "concat"
+    branches: list[list[Item]]
+
+    def describe(self) -> str:
+        return f"concat of {len(self.branches)} branches"
+
+
+class Repeat(LayerBase):
+    """`repeat N { body }`: the body N times in sequence."""
+
+    kind: Literal["repeat"] = "repeat"
+    count: int
+    body: list[Item]
+
+    def describe(self) -> str:
+        return f"repeat {self.count:,}"
+
+
+def _value_text(value: int | float | tuple[int, ...]) -> str:
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+Item = Annotated[
+    Conv | Pool | AdaptivePool | GlobalPool | Flatten | Dense | Activation | Dropout | BatchNorm
+    | Identity | Invalid | Block | Residual | Concat | Repeat,
+    Field(discriminator="kind"),
+]
+COMPOUNDS = (Block, Residual, Concat, Repeat)
+
 
 class Spec(BaseModel):
-    """A parsed spec: its source, its input, its layers in order, and what parsing found."""
+    """A parsed spec: its source, its input, its items in order, and what parsing found."""
 
     name: str
     text: str
-
-    def describe(self) -> str:
-        return self.text
     input: InputDecl | None
-    layers: list[Layer]
+    layers: list[Item]
     diagnostics: list[Diagnostic] = []
+
+
+for _model in (Block, Residual, Concat, Repeat, Spec):
+    _model.model_rebuild()

@@ -18,17 +18,12 @@ from lark import Token
 from archcalc import ir
 from archcalc.diagnostics import Diagnostic, error
 from archcalc.source import Span
+from archcalc.syntax import token_span
 
 # s4, p1x2, d2, g32: stride, padding, dilation, groups.
-_OPTION = re.compile(r"([spdg])([0-9]+)(?:[xX×]([0-9]+))?")
+OPTION_PATTERN = re.compile(r"([spdg])([0-9]+)(?:[xX×]([0-9]+))?")
 _SIZE_SEPARATOR = re.compile(r"[ \t]*[xX×][ \t]*")
 OPTION_NAMES = {"s": "stride", "p": "padding", "d": "dilation", "g": "groups"}
-
-
-def token_span(token: Token) -> Span:
-    """The span of a lexer token."""
-    return Span.at(token.start_pos or 0, token.end_pos or 0, token.line or 1, token.column or 1,
-                   token.end_line or 1, token.end_column or 1)
 
 
 def _integer(text: str, token: Token, diagnostics: list[Diagnostic]) -> int | None:
@@ -338,6 +333,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("flatten", ir.Flatten, _no_args, "flatten — HxWxC to a vector of H·W·C values"),
     Kind("fc", ir.Dense, _dense, "fc UNITS [nobias] — e.g. `fc 4096`", ("dense", "linear"),
          words=("nobias", "bias")),
+    Kind("identity", ir.Identity, _no_args,
+         "identity — passes the input on unchanged (an empty branch of a concat)"),
     Kind("dropout", ir.Dropout, _dropout, "dropout RATE — e.g. `dropout 0.5`"),
     Kind("bn", ir.BatchNorm, _no_args, "bn — batch normalisation over the channels",
          ("batchnorm", "batchnorm2d", "batch_norm", "batchnormalization")),
@@ -353,6 +350,11 @@ _BY_WORD: dict[str, Kind] = {}
 for _kind in KINDS:
     for _word in (_kind.word, *_kind.aliases):
         _BY_WORD[_word] = _kind
+
+
+def flag_words() -> frozenset[str]:
+    """The bare words that layers take (`same`, `nobias`, `frozen`, ...)."""
+    return frozenset(word for kind in KINDS for word in kind.words) | {"frozen"}
 
 
 def resolve_kind(word: str) -> Kind | None:
@@ -380,7 +382,7 @@ def build_layer(kind: Kind, kind_token: Token, arg_tokens: list[Token],
             args.positional.append(token)
             continue
         word = str(token)
-        match = _OPTION.fullmatch(word)
+        match = OPTION_PATTERN.fullmatch(word)
         key = match.group(1) if match else word.lower()
         seen = args.options.get(key, (None,))[0] if match else args.flags.get(key)
         if seen is not None:

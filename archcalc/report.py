@@ -6,6 +6,7 @@ meaning changes or a field is removed; adding a field does not need a bump.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -14,7 +15,7 @@ from archcalc import ir
 from archcalc.diagnostics import Diagnostic, Severity
 from archcalc.source import Span
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: layers became a tree (blocks, residuals, branches, repeats)
 ANSWER_CODES = frozenset({"E400", "E401"})  # a wrong answer, not a broken network
 
 
@@ -31,21 +32,46 @@ class Answer(BaseModel):
 
 
 class LayerReport(BaseModel):
-    index: int
+    """One row of the report: a layer, or a compound (a block, a residual connection, a concat,
+    a repeat, or a sequence inside one) with its rows as children."""
+
+    index: int = Field(description="1-based position among its siblings")
     name: str
-    kind: str
+    path: str = Field(description="dotted path from the top, e.g. layer2.0.conv1: the name of "
+                      "its module in PyTorch")
+    depth: int = Field(0, description="0 for the spec's own items, 1 inside them, and so on")
+    kind: str = Field(description="a layer kind, an activation's name, or block, residual, "
+                      "concat, repeat, sequence")
     description: str = Field(description="the layer in the language's own words, normalised")
     span: Span
     input_shape: list[int] | None
     output_shape: list[int] | None = Field(description="H, W, C or N; null when unknown")
     padding: list[int] | None = Field(
         None, description="resolved padding of a conv or pooling layer: top, bottom, left, right")
-    params: int | None
+    params: int | None = Field(description="for a compound, the sum over its rows (each times "
+                               "its count)")
     trainable: int | None
     non_trainable: int | None
     working: list[str] = Field(description="the arithmetic, line by line")
     answers: list[Answer] = []
-    layer: ir.Layer = Field(description="the layer as parsed, with all its arguments")
+    count: int = Field(1, description="how many identical copies this row stands for: the "
+                       "iterations name, name+1, ... of a repeat whose shape has stopped "
+                       "changing")
+    children: list[LayerReport] = []
+    layer: ir.Layer | None = Field(
+        None, description="a leaf layer as parsed, with all its arguments; null for compounds")
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.layer is not None
+
+
+def walk(rows: list[LayerReport], max_depth: int | None = None) -> Iterator[LayerReport]:
+    """Every row in order, parents before their children, down to `max_depth`."""
+    for row in rows:
+        yield row
+        if max_depth is None or row.depth < max_depth:
+            yield from walk(row.children, max_depth)
 
 
 class Totals(BaseModel):
@@ -71,7 +97,7 @@ class SpecReport(BaseModel):
     schema_version: int = SCHEMA_VERSION
     source: str
     input_shape: list[int] | None
-    layers: list[LayerReport]
+    layers: list[LayerReport] = Field(description="the spec's own items; compounds hold theirs")
     output_shape: list[int] | None
     totals: Totals
     answers: AnswerSummary
@@ -90,6 +116,15 @@ class SpecReport(BaseModel):
     @property
     def warnings(self) -> int:
         return sum(d.severity is Severity.WARNING for d in self.diagnostics)
+
+
+    def rows(self, max_depth: int | None = None) -> Iterator[LayerReport]:
+        """Every row of the tree, parents first."""
+        return walk(self.layers, max_depth)
+
+    def leaves(self) -> Iterator[LayerReport]:
+        """The layers themselves, in order (a collapsed repeat's layers once)."""
+        return (row for row in walk(self.layers) if row.is_leaf)
 
 
 class CheckReport(BaseModel):

@@ -111,7 +111,9 @@ def _uneven(layer: ir.Conv | ir.Pool, axes: tuple[WindowAxis, ...],
     over is padding alone (as in ResNet's 7x7 stride-2 stem at 224), which loses nothing."""
     names = " and ".join(AXES[i] for i in uneven)
     alike = len(uneven) == 2 and axes[0].working() == axes[1].working()
-    loses = any(axes[i].lost for i in uneven)
+    # A window narrower than its stride skips input by design (a 1x1 stride-2 projection reads
+    # every other row); one more uncovered row at the end changes nothing in kind.
+    loses = any(axes[i].lost and axes[i].effective_kernel >= axes[i].stride for i in uneven)
     notes, helps = [], []
     for i in uneven[:1] if alike else uneven:
         axis = axes[i]
@@ -119,6 +121,12 @@ def _uneven(layer: ir.Conv | ir.Pool, axes: tuple[WindowAxis, ...],
         if not axis.lost:
             notes.append(f"{axis.working()}: PyTorch and Keras floor it; only padding is left "
                          f"over, so no input {noun.replace(' and ', ' or ')} is lost")
+            continue
+        if axis.effective_kernel < axis.stride:
+            notes.append(f"{axis.working()}: PyTorch and Keras floor it; a window of "
+                         f"{axis.effective_kernel} with stride {axis.stride} skips input by "
+                         "design, so the uncovered last "
+                         f"{noun.replace(' and ', ' or ')} is one of many")
             continue
         count = ""
         if axis.lost > 1:
@@ -250,6 +258,7 @@ SHAPE_RULES: dict[type, Callable[[Any, ir.Shape], ShapeOutcome]] = {
     ir.Activation: same_shape,
     ir.Dropout: same_shape,
     ir.BatchNorm: same_shape,
+    ir.Identity: same_shape,
     ir.Invalid: invalid_shape,
 }
 
@@ -307,6 +316,7 @@ _NO_WEIGHTS = {
     ir.Flatten: "flattening only reorders values",
     ir.Activation: "an activation is a fixed function",
     ir.Dropout: "dropout only zeroes units at random during training",
+    ir.Identity: "identity passes its input on",
 }
 
 

@@ -1,20 +1,27 @@
 """Which torch.nn module implements each layer of a checked spec, as data.
 
-This module does not import torch. It turns a SpecReport into a list of module calls (a class
-name and its constructor arguments); `archcalc.pytorch.to_torch` instantiates them and
-`archcalc.export` writes them out as source, so that the two can never disagree.
+This module does not import torch. It turns a SpecReport into a tree of module calls (a class
+name and its constructor arguments; containers for blocks, residual connections, concats and
+repeats); `archcalc.pytorch.to_torch` instantiates them and `archcalc.export` writes them out
+as source, so that the two can never disagree.
 """
 
 from __future__ import annotations
 
 import keyword
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archcalc import ir
 from archcalc.errors import BackendError
+from archcalc.geometry import number
 from archcalc.report import LayerReport, SpecReport
+
+# Modules a model may have; a repeat that keeps its shape is analysed however long it is, but
+# a model has one module per layer.
+MAX_MODULES = 100_000
 
 # Attributes every torch.nn.Module has (and those archcalc's ArchModel adds); a layer with one of
 # these names cannot become a submodule.
@@ -147,21 +154,73 @@ def _module_calls(layer: LayerReport, shape: list[int]) -> list[ModuleCall]:
     return [ModuleCall(layer.name, one[0], one[1], one[2], layer)]
 
 
-def module_calls(report: SpecReport) -> list[ModuleCall]:
+@dataclass(frozen=True)
+class ContainerCall:
+    """A module that holds others: `Sequential` (a block, a repeat, one time round, a residual's
+    body or shortcut, a branch), `Residual` (body(x) + shortcut(x), or + x) or `Concat`."""
+
+    name: str
+    cls: str
+    children: tuple[Call, ...]
+    layer: LayerReport = field(compare=False)
+
+
+Call = ModuleCall | ContainerCall
+
+
+def _container(row: LayerReport) -> ContainerCall:
+    children: list[Call] = []
+    for child in row.children:
+        made = _calls(child)
+        if child.count > 1:  # a repeat's remaining times, all alike: one module each
+            first = int(child.name)
+            for k in range(child.count):
+                children += [replace(call, name=str(first + k)) for call in made]
+        else:
+            children += made
+    cls = {"residual": "Residual", "concat": "Concat"}.get(row.kind, "Sequential")
+    return ContainerCall(row.name, cls, tuple(children), row)
+
+
+def _calls(row: LayerReport) -> list[Call]:
+    if row.layer is None:
+        return [_container(row)]
+    assert row.input_shape is not None  # a report without errors knows every shape
+    return list(_module_calls(row, row.input_shape))
+
+
+def _module_count(rows: list[LayerReport]) -> int:
+    return sum((1 if row.layer is not None else _module_count(row.children)) * row.count
+               for row in rows)
+
+
+def module_calls(report: SpecReport) -> list[Call]:
     """The modules of the model, in order; raises BackendError for a spec with errors."""
     errors = report.network_errors
     if errors:
         raise BackendError(f"{report.source} has {errors} error{'s' * (errors != 1)}; "
                            "`archcalc check` shows them")
-    calls: list[ModuleCall] = []
-    for layer in report.layers:
-        assert layer.input_shape is not None  # a report without errors knows every shape
-        calls += _module_calls(layer, layer.input_shape)
+    count = _module_count(report.layers)
+    if count > MAX_MODULES:
+        raise BackendError(f"{report.source} has {number(count)} layers; a PyTorch model of "
+                           f"more than {number(MAX_MODULES)} is not built (`check` counts it "
+                           "without building it)")
+    calls = [call for row in report.layers for call in _calls(row)]
     _check_names(calls)
     return calls
 
 
-def _check_names(calls: list[ModuleCall]) -> None:
+def leaf_calls(calls: list[Call], prefix: str = "") -> Iterator[tuple[str, ModuleCall]]:
+    """Every module that is not a container, with its dotted path, in the order they run."""
+    for call in calls:
+        path = f"{prefix}.{call.name}" if prefix else call.name
+        if isinstance(call, ContainerCall):
+            yield from leaf_calls(list(call.children), path)
+        else:
+            yield path, call
+
+
+def _check_names(calls: list[Call]) -> None:
     seen: set[str] = set()
     for call in calls:
         name = call.name
@@ -173,9 +232,11 @@ def _check_names(calls: list[ModuleCall]) -> None:
         if name in seen:
             raise BackendError(f"`{name}` would name two modules; rename the layer `{name}`")
         seen.add(name)
+        if isinstance(call, ContainerCall):
+            _check_names(list(call.children))
 
 
-def final_softmax(calls: list[ModuleCall]) -> bool:
+def final_softmax(calls: list[Call]) -> bool:
     """True when the spec ends in softmax (or log-softmax), which `logits` leaves out."""
     return bool(calls) and calls[-1].cls in ("Softmax", "LogSoftmax")
 

@@ -74,7 +74,7 @@ def test_json_is_the_versioned_model(capsys):
                              str(EXAMPLES / "homework" / "alexnet_student.arch"))
     assert status == 1
     data = json.loads(out)
-    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     report = CheckReport.model_validate(data).files[0]
     conv1 = report.layers[0]
     assert conv1.output_shape == [54, 54, 96] and conv1.params == 34944

@@ -1,4 +1,8 @@
-"""A checked spec as a torch.nn.Module whose submodules carry the spec's layer names."""
+"""A checked spec as a torch.nn.Module whose submodules carry the spec's layer names.
+
+Blocks and repeats become nn.Sequential, residual connections `Residual`, branches `Concat`;
+a layer inside them is reached by its dotted path, `model.get_submodule("layer2.0.conv1")`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from archcalc import ir
 from archcalc.analysis import analyze
 from archcalc.parser import parse
 from archcalc.report import SpecReport
-from archcalc.torch_map import ModuleCall, final_softmax, module_calls
+from archcalc.torch_map import Call, ContainerCall, final_softmax, leaf_calls, module_calls
 
 SpecLike = str | Path | ir.Spec | SpecReport
 
@@ -29,9 +33,42 @@ def report_of(spec: SpecLike) -> SpecReport:
     return analyze(parse(spec))
 
 
-def instantiate(call: ModuleCall) -> nn.Module:
-    module: nn.Module = getattr(nn, call.cls)(*call.args, **dict(call.kwargs))
-    return module
+class Residual(nn.Module):
+    """body(x) + shortcut(x), added element by element; the shortcut is x itself if None."""
+
+    def __init__(self, body: nn.Module, shortcut: nn.Module | None = None) -> None:
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.body(x)
+        return out + (x if self.shortcut is None else self.shortcut(x))
+
+
+class Concat(nn.Module):
+    """Every branch sees the input; their outputs are stacked along the channels."""
+
+    def __init__(self, branches: OrderedDict[str, nn.Module]) -> None:
+        super().__init__()
+        for name, branch in branches.items():
+            self.add_module(name, branch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.children()], dim=1)
+
+
+def instantiate(call: Call) -> nn.Module:
+    """The module a call describes, with its children."""
+    if not isinstance(call, ContainerCall):
+        module: nn.Module = getattr(nn, call.cls)(*call.args, **dict(call.kwargs))
+        return module
+    children = OrderedDict((child.name, instantiate(child)) for child in call.children)
+    if call.cls == "Residual":
+        return Residual(children["body"], children.get("shortcut"))
+    if call.cls == "Concat":
+        return Concat(children)
+    return nn.Sequential(children)
 
 
 class ArchModel(nn.Sequential):
@@ -42,21 +79,23 @@ class ArchModel(nn.Sequential):
     scores before that final softmax, which is what cross-entropy wants.
     """
 
-    def __init__(self, calls: list[ModuleCall]) -> None:
+    def __init__(self, calls: list[Call]) -> None:
         super().__init__(OrderedDict((call.name, instantiate(call)) for call in calls))
         self.ends_in_softmax = final_softmax(calls)
-        self.frozen_layers = [call.name for call in calls
-                              if call.layer is not None and call.layer.layer.frozen]
-        for name in self.frozen_layers:
-            getattr(self, name).requires_grad_(False)
+        # Dotted paths of the frozen layers: conv1, or layer2.0.body.conv1 inside blocks.
+        self.frozen_layers = [path for path, call in leaf_calls(calls)
+                              if call.layer is not None and call.layer.layer is not None
+                              and call.layer.layer.frozen]
+        for path in self.frozen_layers:
+            self.get_submodule(path).requires_grad_(False)
         self.train()
 
     def train(self, mode: bool = True) -> ArchModel:
         """As nn.Module.train, except that frozen layers stay in evaluation mode: a frozen
         batch norm keeps its running statistics, as Keras does."""
         super().train(mode)
-        for name in getattr(self, "frozen_layers", ()):
-            getattr(self, name).eval()
+        for path in getattr(self, "frozen_layers", ()):
+            self.get_submodule(path).eval()
         return self
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:

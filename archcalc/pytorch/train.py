@@ -117,7 +117,8 @@ def _prepare(report: SpecReport, data: Dataset) -> int:
         raise TrainingError(f"the spec ends in {out[0]} outputs but the data has "
                             f"{len(data.class_names)} classes; make the last layer "
                             f"`fc {len(data.class_names)}`")
-    last = report.layers[-1].layer.kind if report.layers else ""
+    final = report.layers[-1].layer if report.layers else None
+    last = final.kind if final is not None else ""
     if last == "activation" and report.layers[-1].kind not in ("softmax", "logsoftmax"):
         raise TrainingError(f"the spec ends in {report.layers[-1].kind}; cross-entropy needs "
                             "the scores of the last `fc` (a final softmax is fine)")

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from archcalc.pytorch.model import ArchModel, SpecLike, report_of
 from archcalc.report import SpecReport
-from archcalc.torch_map import input_shape_nchw, module_calls
+from archcalc.torch_map import input_shape_nchw, leaf_calls, module_calls
 
 
 class LayerCheck(BaseModel):
@@ -71,8 +71,9 @@ def verify(spec: SpecLike, *, device: str = "meta", batch: int = 1) -> VerifyRep
             shapes[name] = _channels_last(output.shape)
         return hook
 
-    handles = [getattr(model, call.name).register_forward_hook(record(call.name))
-               for call in calls if call.layer is not None]
+    leaves = [(path, call) for path, call in leaf_calls(calls) if call.layer is not None]
+    handles = [model.get_submodule(path).register_forward_hook(record(path))
+               for path, _ in leaves]
     try:
         with torch.no_grad():
             model.eval()(x)
@@ -80,14 +81,13 @@ def verify(spec: SpecLike, *, device: str = "meta", batch: int = 1) -> VerifyRep
         for handle in handles:
             handle.remove()
     checks = []
-    for call in calls:
+    for path, call in leaves:
         layer = call.layer
-        if layer is None:
-            continue
-        module = getattr(model, call.name)
+        assert layer is not None
+        module = model.get_submodule(path)
         checks.append(LayerCheck(
-            name=layer.name, description=layer.description,
-            static_shape=layer.output_shape or [], torch_shape=shapes[call.name],
+            name=path, description=layer.description,
+            static_shape=layer.output_shape or [], torch_shape=shapes[path],
             static_trainable=layer.trainable or 0,
             torch_trainable=sum(p.numel() for p in module.parameters() if p.requires_grad),
             static_non_trainable=layer.non_trainable or 0,

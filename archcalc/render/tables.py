@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import tabulate as tabulate_module
 from tabulate import tabulate
 
 from archcalc.geometry import number
@@ -30,19 +31,33 @@ def _marks(layer: LayerReport, right: str, wrong: str) -> str:
     return ", ".join(marks)
 
 
-def table_rows(report: SpecReport, layout: str, right: str = "✓",
-               wrong: str = "✗") -> tuple[list[str], list[list[str]]]:
-    """Header and rows: the input, every layer, and whether its answers are right."""
-    with_answers = any(layer.answers for layer in report.layers)
+def display_name(row: LayerReport) -> str:
+    """A row's name; a row standing for iterations 3 to 999 of a repeat reads `3..999`."""
+    return f"{row.name}..{int(row.name) + row.count - 1}" if row.count > 1 else row.name
+
+
+def _description(row: LayerReport) -> str:
+    if row.count > 1 and row.kind != "sequence":  # a sequence's description says its times
+        return f"{row.description} (×{number(row.count)})"
+    return row.description
+
+
+def table_rows(report: SpecReport, layout: str, right: str = "✓", wrong: str = "✗",
+               depth: int | None = None,
+               indent: str = "  ") -> tuple[list[str], list[list[str]]]:
+    """Header and rows: the input, every row of the tree down to `depth` (nested rows indented),
+    and whether its answers are right."""
+    rows_shown = list(report.rows(depth))
+    with_answers = any(row.answers for row in rows_shown)
     header = ["Layer", "Kind", "Output shape", "Param #"] + (["Answers"] if with_answers else [])
     rows = []
     if report.input_shape is not None:
         shape = _shape(report.input_shape, layout)
         rows.append(["input", f"input {shape_text(tuple(report.input_shape))}", shape, "0"]
                     + ([""] if with_answers else []))
-    for layer in report.layers:
-        row = [layer.name, layer.description, _shape(layer.output_shape, layout),
-               _count(layer.params)]
+    for layer in rows_shown:
+        row = [indent * layer.depth + display_name(layer), _description(layer),
+               _shape(layer.output_shape, layout), _count(layer.params)]
         rows.append(row + ([_marks(layer, right, wrong)] if with_answers else []))
     return header, rows
 
@@ -60,46 +75,57 @@ def totals_lines(report: SpecReport) -> list[str]:
     return lines
 
 
-def working_blocks(report: SpecReport, layout: str) -> list[tuple[str, list[str]]]:
-    """Per layer: a heading and its arithmetic, in the lecture's order. Activations and dropout
-    are left out: they change nothing that could be worked out."""
+def working_blocks(report: SpecReport, layout: str,
+                   depth: int | None = None) -> list[tuple[str, list[str]]]:
+    """Per row: a heading and its arithmetic, in the lecture's order. Activations, dropout and
+    rows with nothing to work out are left out."""
     blocks = []
-    for layer in report.layers:
-        if layer.layer.kind in ("activation", "dropout"):
+    for layer in report.rows(depth):
+        if layer.kind in ("activation", "dropout") or not layer.working or (
+                layer.layer is not None and layer.layer.kind in ("activation", "dropout")):
             continue
         source = f"line {layer.span.line}"
         into = f", input {_shape(layer.input_shape, layout)}" if layer.input_shape else ""
-        blocks.append((f"{layer.name}: {layer.description} ({source}{into})", layer.working))
+        blocks.append((f"{layer.path}: {_description(layer)} ({source}{into})", layer.working))
     return blocks
 
 
-def render_text(report: SpecReport, layout: str, explain: bool) -> str:
+def _tabulate(rows: list[list[str]], header: list[str], tablefmt: str) -> str:
+    # Nested rows are indented, so leading spaces must survive.
+    keep, tabulate_module.PRESERVE_WHITESPACE = tabulate_module.PRESERVE_WHITESPACE, True
+    try:
+        return tabulate(rows, header, tablefmt=tablefmt, disable_numparse=True,
+                        colalign=("left", "left", "left", "right", "left")[: len(header)])
+    finally:
+        tabulate_module.PRESERVE_WHITESPACE = keep
+
+
+def render_text(report: SpecReport, layout: str, explain: bool,
+                depth: int | None = None) -> str:
     if report.input_shape is None and not report.layers:
         return ""  # nothing was read: the diagnostics say why
-    header, rows = table_rows(report, layout)
-    parts = [f"{report.source}", tabulate(rows, header, tablefmt="simple",
-                                          colalign=("left", "left", "left", "right", "left")
-                                          [: len(header)], disable_numparse=True)]
+    header, rows = table_rows(report, layout, depth=depth)
+    parts = [f"{report.source}", _tabulate(rows, header, "simple")]
     parts.append("\n".join(totals_lines(report)))
     if explain:
         lines = ["Working:"]
-        for heading, working in working_blocks(report, layout):
+        for heading, working in working_blocks(report, layout, depth):
             lines.append(f"  {heading}")
             lines += [f"    {step}" for step in working]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
-def render_markdown(report: SpecReport, layout: str, explain: bool) -> str:
-    header, rows = table_rows(report, layout)
+def render_markdown(report: SpecReport, layout: str, explain: bool,
+                    depth: int | None = None) -> str:
+    # Markdown collapses spaces; nested rows are indented with non-breaking ones.
+    header, rows = table_rows(report, layout, depth=depth, indent="\u00a0\u00a0")
     rows.append(["**Total**", "", "", f"**{number(report.totals.params)}**"]
                 + [""] * (len(header) - 4))
-    parts = [f"### {report.source}", tabulate(rows, header, tablefmt="github",
-                                              colalign=("left", "left", "left", "right", "left")
-                                              [: len(header)], disable_numparse=True)]
+    parts = [f"### {report.source}", _tabulate(rows, header, "github")]
     parts.append("\n".join(f"- {line}" for line in totals_lines(report)))
     if explain:
-        for heading, working in working_blocks(report, layout):
+        for heading, working in working_blocks(report, layout, depth):
             name, _, rest = heading.partition(": ")
             parts.append(f"**{name}**: `{rest.split(' (line')[0]}`\n\n"
                          + "\n".join(f"- {step}" for step in working))
@@ -108,7 +134,7 @@ def render_markdown(report: SpecReport, layout: str, explain: bool) -> str:
 
 _LATEX_SYMBOLS = {"·": r"$\cdot$", "−": "$-$", "⌈": r"$\lceil$", "⌉": r"$\rceil$",
                   "→": r"$\rightarrow$", "γ": r"$\gamma$", "β": r"$\beta$", "…": r"\dots{}",
-                  "✓": r"\checkmark{}", "✗": r"$\times$"}
+                  "✓": r"\checkmark{}", "✗": r"$\times$", "×": r"$\times$", "\u00a0": "~"}
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                   "^": r"\textasciicircum{}"}
@@ -119,8 +145,10 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch) or _LATEX_SYMBOLS.get(ch) or ch for ch in text)
 
 
-def render_latex(report: SpecReport, layout: str, explain: bool) -> str:
-    header, rows = table_rows(report, layout, right="✓", wrong="✗")
+def render_latex(report: SpecReport, layout: str, explain: bool,
+                 depth: int | None = None) -> str:
+    header, rows = table_rows(report, layout, right="✓", wrong="✗", depth=depth,
+                              indent="\u00a0\u00a0")
     columns = "lllr" + ("l" if len(header) > 4 else "")
     lines = [r"\begin{tabular}{" + columns + "}", r"\toprule",
              " & ".join(latex_escape(h) for h in header) + r" \\", r"\midrule"]
@@ -130,7 +158,7 @@ def render_latex(report: SpecReport, layout: str, explain: bool) -> str:
     parts = ["\n".join(lines)]
     if explain:
         items = []
-        for heading, working in working_blocks(report, layout):
+        for heading, working in working_blocks(report, layout, depth):
             items.append(r"\item " + latex_escape(heading) + "\n" + r"\begin{itemize}" + "\n"
                          + "\n".join(r"  \item " + latex_escape(step) for step in working)
                          + "\n" + r"\end{itemize}")
@@ -138,15 +166,15 @@ def render_latex(report: SpecReport, layout: str, explain: bool) -> str:
     return "\n\n".join(parts)
 
 
-def render_csv(reports: list[SpecReport], layout: str) -> str:
+def render_csv(reports: list[SpecReport], layout: str, depth: int | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["file", "index", "name", "kind", "description", "output_shape", "params",
-                     "trainable", "non_trainable", "answers"])
+    writer.writerow(["file", "path", "depth", "count", "name", "kind", "description",
+                     "output_shape", "params", "trainable", "non_trainable", "answers"])
     for report in reports:
-        for layer in report.layers:
-            writer.writerow([report.source, layer.index, layer.name, layer.kind,
-                             layer.description, _shape(layer.output_shape, layout),
+        for layer in report.rows(depth):
+            writer.writerow([report.source, layer.path, layer.depth, layer.count, layer.name,
+                             layer.kind, layer.description, _shape(layer.output_shape, layout),
                              "" if layer.params is None else layer.params,
                              "" if layer.trainable is None else layer.trainable,
                              "" if layer.non_trainable is None else layer.non_trainable,
