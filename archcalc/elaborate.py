@@ -71,9 +71,11 @@ class _Scope:
                 self.names[name] = span
 
     def generated(self, prefix: str) -> str:
+        # relu6 → relu6_1, not relu61, which would read as the 61st ReLU.
+        separator = "_" if prefix[-1:].isdigit() else ""
         while True:
             self.counters[prefix] = self.counters.get(prefix, 0) + 1
-            candidate = f"{prefix}{self.counters[prefix]}"
+            candidate = f"{prefix}{separator}{self.counters[prefix]}"
             if candidate not in self.names:
                 self.names[candidate] = Span.at(0, 0, 1, 1, 1, 1)
                 return candidate
@@ -254,8 +256,8 @@ class _Elaborator:
         count = self._evaluate(raw.count, env)
         if count is None:
             return None
-        if not isinstance(count, int) or count < 1:
-            self.report(error("E204", f"repeat takes a whole number of times, at least 1, not "
+        if not isinstance(count, int) or count < 0:
+            self.report(error("E204", f"repeat takes a whole number of times, 0 or more, not "
                               f"{_value_text(count)}", value_span(raw.count)))
             return None
         self.in_template += 1

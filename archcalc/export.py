@@ -53,7 +53,14 @@ def _comment(call: Call) -> str:
 def _construct(call: Call, prefix: str, suffix: str, indent: str) -> list[str]:
     """The lines that build `call`: the first begins with `prefix`, the last ends in `suffix`."""
     if isinstance(call, ModuleCall):
-        return _with_comment(f"{prefix}{call.source()}{suffix}", _comment(call), indent)
+        code = f"{prefix}{call.source()}{suffix}"
+        if len(indent) + len(code) <= WIDTH:
+            return _with_comment(code, _comment(call), indent)
+        # Too long even alone: the arguments go on a line of their own.
+        source = call.source()
+        head = source[:source.index("(") + 1]
+        return [f"{indent}# {_comment(call)}", f"{indent}{prefix}{head}",
+                f"{indent}    {source[len(head):-1]}){suffix}"]
     inner = indent + "    "
     if call.cls == "Residual":
         lines = _with_comment(f"{prefix}Residual(", _comment(call), indent)

@@ -139,6 +139,8 @@ def _module_calls(layer: LayerReport, shape: list[int]) -> list[ModuleCall]:
         one = ("AdaptiveAvgPool2d" if node.kind == "gap" else "AdaptiveMaxPool2d", (1,), ())
     elif isinstance(node, ir.Flatten):
         one = ("Flatten", (), ())
+    elif isinstance(node, ir.Identity):
+        one = ("Identity", (), ())
     elif isinstance(node, ir.Dense):
         one = ("Linear", (shape[0], node.units), () if node.bias else (("bias", False),))
     elif isinstance(node, ir.BatchNorm):

@@ -65,3 +65,61 @@ def test_random_specs_match_pytorch_layer_by_layer(spec):
         assert layer.static_trainable == layer.torch_trainable, (spec, layer)
         assert layer.static_non_trainable == layer.torch_non_trainable, (spec, layer)
     assert result.ok
+
+
+@st.composite
+def block_specs(draw: st.DrawFn) -> str:
+    """Random residual connections and concatenations of random widths, nested up to twice,
+    inside blocks and repeats: valid by construction."""
+    h, channels = draw(st.integers(6, 20)), draw(st.integers(1, 5))
+    lines = [f"input {h}x{h}x{channels}",
+             "block unit(c, s) {\n  conv 3 s=s p1 c nobias -> bn -> relu\n}"]
+
+    def part(depth: int, c: int) -> tuple[str, int]:
+        """An item for an input of c channels, and its output channels."""
+        choice = draw(st.sampled_from(["conv", "residual", "projection", "concat", "unit"]
+                                      if depth < 2 else ["conv", "unit"]))
+        width = draw(st.integers(1, 6))
+        if choice == "conv":
+            return f"conv {draw(st.sampled_from([1, 3, 5]))} same {width}", width
+        if choice == "unit":
+            return f"unit {width} 1", width
+        if choice == "residual":  # identity shortcut: the body ends with the input's channels
+            inner, _ = part(depth + 1, c)
+            return f"residual {{ {inner} -> conv 1 {c} }}", c
+        if choice == "projection":
+            stride = draw(st.integers(1, 2)) if depth == 0 else 1  # inside, H x W must stay
+            inner, _ = part(depth + 1, width)
+            return (f"residual {{ conv 3 s{stride} p1 {width} -> {inner} -> conv 1 {width} }} "
+                    f"shortcut {{ conv 1 s{stride} {width} nobias -> bn }}"), width
+        branches = [part(depth + 1, c) for _ in range(draw(st.integers(1, 3)))]
+        if draw(st.booleans()):
+            branches.append((draw(st.sampled_from(["identity", "pool 3 s1 p1",
+                                                   "avgpool 3 s1 same"])), c))
+        return ("concat {\n" + "\n".join(text for text, _ in branches) + "\n}",
+                sum(out for _, out in branches))
+
+    for _ in range(draw(st.integers(1, 4))):
+        item, out = part(0, channels)
+        if out == channels and draw(st.integers(0, 2)) == 0:  # the shape may stop changing
+            item = f"repeat {draw(st.sampled_from([1, 2, 3, 1000]))} {{ {item} }}"
+        lines.append(item)
+        channels = out
+    lines.append(draw(st.sampled_from(["gap -> flatten -> fc 3", "flatten"])))
+    return "\n".join(lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(block_specs())
+def test_random_block_graphs_match_pytorch(spec):
+    report = archcalc.check(spec)
+    assert report.network_errors == 0, (spec, report.diagnostics)
+    result = archcalc.verify(report, device="cpu", batch=2)
+    assert result.layers and result.ok, (spec, [layer for layer in result.layers if not layer.ok])
+    assert result.static_total == result.torch_total
+    model = archcalc.to_torch(report).eval()
+    h, w, c = report.input_shape
+    with torch.no_grad():
+        out = model(torch.zeros(2, c, h, w))
+    assert list(out.shape[1:]) == report.output_shape
+    assert sum(p.numel() for p in model.parameters()) == report.totals.trainable

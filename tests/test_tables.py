@@ -29,11 +29,16 @@ def test_example_table_matches_golden(path, name, fmt, golden, capsys, monkeypat
 
 @pytest.mark.parametrize("path", SPECS, ids=IDS)
 def test_per_layer_params_sum_to_the_total(path, capsys):
-    _, out, _ = run_cli(capsys, "check", str(path))
+    _, out, _ = run_cli(capsys, "check", "--depth", "1", str(path))
     rows, total = table_params(out)
     assert sum(rows) == total
     report = archcalc.check(path)
     assert total == report.totals.params == report.totals.trainable + report.totals.non_trainable
+    # Every block's subtotal is the sum of its rows, each times the copies it stands for.
+    for row in report.rows():
+        if row.children:
+            assert row.params == sum(c.params * c.count for c in row.children), row.path
+            assert row.trainable == sum(c.trainable * c.count for c in row.children), row.path
 
 
 def test_layout_chw_writes_shapes_channels_first(capsys):
