@@ -32,8 +32,8 @@ from archcalc.layers import (
 from archcalc.source import Source, Span
 from archcalc.syntax import token_span, value_span
 
-# Items that blocks may instantiate in all; a repeat's body counts once. Blocks that use blocks
-# multiply, and a definition ten levels deep could otherwise exhaust memory.
+# Items that block uses may instantiate in all; a repeat's body counts once. Blocks that use
+# blocks multiply, and a definition ten levels deep could otherwise exhaust memory.
 MAX_ITEMS = 100_000
 
 Value = int | float | tuple[int, ...]
@@ -197,7 +197,8 @@ class _Elaborator:
     def _item(self, raw: syntax.RawItem, scope: _Scope, env: Env) -> ir.Item | None:
         if self.too_big:
             return None
-        self.items_made += 1
+        # Only copies made by blocks count: a spec's own lines are bounded by its length.
+        self.items_made += bool(self.stack)
         if self.items_made > MAX_ITEMS:
             self.too_big = True
             self.report(error(
