@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "E207": "unknown name",
     "E208": "name cannot be defined",
     "E209": "block uses itself",
+    "W200": "block never used",
     # The input
     "E210": "no input declared",
     "E211": "input declared more than once or too late",

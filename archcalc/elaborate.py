@@ -18,7 +18,7 @@ from typing import Any
 from lark import Token
 
 from archcalc import ir, syntax
-from archcalc.diagnostics import Diagnostic, Related, error
+from archcalc.diagnostics import Diagnostic, Related, error, warning
 from archcalc.layers import (
     OPTION_PATTERN,
     build_layer,
@@ -96,6 +96,7 @@ class _Elaborator:
         self.input_written = False
         self.items_seen = False
         self.stack: list[str] = []  # the blocks being instantiated, outermost first
+        self.used: set[str] = set()
         self.in_template = 0  # inside a block body or a repeat body
         self.items_made = 0
         self.too_big = False
@@ -110,6 +111,13 @@ class _Elaborator:
         top: list[syntax.Statement] = [s for s in statements
                                        if not isinstance(s, syntax.RawBlockDef)]
         layers = self._body(top, self.globals)
+        for name, definition in self.blocks.items():
+            if name not in self.used:
+                self.report(warning(
+                    "W200", f"block `{name}` is never used, so it is not checked",
+                    token_span(definition.name),
+                    notes=["a block's layers are worked out where it is used, with the "
+                           "arguments of that use"]))
         if not self.input_written:
             self.report(error(
                 "E210", "the spec has no `input`", self.source.span(0, 0),
@@ -158,6 +166,10 @@ class _Elaborator:
             seen.add(str(param.name))
             if self._reserved(param.name, "parameter"):
                 return
+        if not any(isinstance(s, list) for s in definition.body.statements):
+            self.report(error("E202", f"block `{name}` has nothing in it", definition.body.span,
+                              help=["write its layers between the braces"]))
+            return
         self.blocks[name] = definition
 
     def _let(self, let: syntax.RawLet, env: Env) -> None:
@@ -229,6 +241,10 @@ class _Elaborator:
             body = self._body(raw.body.statements, dict(env))
             shortcut = (self._body(raw.shortcut.statements, dict(env))
                         if raw.shortcut is not None else None)
+            if not body or shortcut == []:
+                self._empty("residual" if not body else "shortcut",
+                            raw.body if not body else raw.shortcut or raw.body)
+                return None
             return ir.Residual(**common, body=body, shortcut=shortcut)
         if isinstance(raw, syntax.RawConcat):
             branches = [self._body([chain], dict(env)) for chain in raw.branches]
@@ -265,12 +281,21 @@ class _Elaborator:
         body = self._body(raw.body.statements, dict(env))
         self.in_template -= 1
         if not body:
+            self._empty("repeat", raw.body)
             return None
         return ir.Repeat(**common, count=count, body=body)
+
+    def _empty(self, what: str, body: syntax.Body) -> None:
+        if any(isinstance(s, list) for s in body.statements):
+            return  # it had items, which were reported: do not add to the noise
+        self.report(error("E202", f"this {what} has nothing in it", body.span,
+                          help=["write its layers between the braces; `identity` passes the "
+                                "input on unchanged"]))
 
     def _use(self, raw: syntax.RawLayer, common: dict[str, Any], env: Env) -> ir.Item:
         name = str(raw.kind)
         definition = self.blocks[name]
+        self.used.add(name)
         use = token_span(raw.kind).to(raw.span)
         invalid = ir.Invalid(text=self.source.text[raw.span.start:raw.span.end], **common)
         if name in self.stack:

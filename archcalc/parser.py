@@ -139,7 +139,8 @@ _TERMINAL_WORDS = {
     "NAME": "a name", "INT": "a number", "SIZE": "a size such as 3x3",
     "DECIMAL": "a decimal number", "_ARROW": "`->`", "_NL": "a line break", "COLON": "`:`",
     "INPUT": "`input`", "EXPECT": "`expect`", "SHAPE": "`shape`", "PARAMS": "`params`",
-    "$END": "the end of the file",
+    "SHORTCUT": "`shortcut`", "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`",
+    "EQUAL": "`=`", "COMMA": "`,`", "$END": "the end of the file",
 }
 _ORDER = list(_TERMINAL_WORDS)
 
@@ -195,7 +196,23 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> Diagnostic:
     if token.type == "_NL":  # point at the end of the line, not at the line break itself
         span = source.span(token.start_pos or 0, token.start_pos or 0)
     return error("E102", f"unexpected {_token_words(token)}: expected "
-                 f"{_describe_expected(expected)}", span)
+                 f"{_describe_expected(expected)}", span, help=_brace_help(token, source))
+
+
+def _brace_help(token: Token, source: Source) -> list[str]:
+    """Where braces go, when a misplaced one (or a missing one) is the problem."""
+    line = source.line_text(token.line or 1)[:max(0, (token.column or 1) - 1)].strip()
+    if token.type == "LBRACE" and line.startswith("shortcut"):
+        return ["`shortcut` follows the residual's closing brace on the same line: "
+                "`} shortcut { conv 1 s2 128 nobias -> bn }`"]
+    if token.type == "LBRACE" and line.startswith("block"):
+        return ["a block lists its parameters in parentheses, even when it has none: "
+                "`block stem() { ... }`"]
+    if token.type == "LBRACE" or (token.type == "_NL" and (line in ("residual", "concat")
+                                                           or line.startswith("repeat "))):
+        return ["a body opens with `{` on the same line as `block NAME(PARAMS)`, `residual`, "
+                "`concat` or `repeat N`"]
+    return []
 
 
 def parse(text: str, name: str = "<spec>") -> ir.Spec:

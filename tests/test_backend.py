@@ -160,3 +160,19 @@ def test_odd_but_valid_specs_verify_and_export(text, tmp_path, capsys):
     shape = report.input_shape
     x = torch.zeros(1, shape[2], shape[0], shape[1]) if len(shape) == 3 else torch.zeros(2, *shape)
     assert list(model.eval()(x).shape[1:]) == list(archcalc.to_torch(text).eval()(x).shape[1:])
+
+
+def test_a_frozen_block_freezes_every_layer_in_it_and_only_those():
+    spec = ("input 8x8x3\nblock unit(c) { conv 3 p1 c nobias -> bn -> relu }\n"
+            "stem: unit 4 frozen\nbody: residual { unit 4 } -> gap -> flatten -> fc 2")
+    report = archcalc.check(spec)
+    stem = report.layers[0]
+    assert stem.trainable == 0 and stem.non_trainable == 3 * 3 * 3 * 4 + 4 * 4
+    model = archcalc.to_torch(report)
+    frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
+    assert frozen == {"stem.conv1.weight", "stem.bn1.weight", "stem.bn1.bias"}
+    model.train()
+    assert not model.get_submodule("stem.bn1").training
+    assert model.get_submodule("body.body.unit1.bn1").training
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == \
+        report.totals.trainable
