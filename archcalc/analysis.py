@@ -15,6 +15,7 @@ from archcalc.answers import Belief, check_answers, check_compound_answers, next
 from archcalc.compounds import concat_outcome, residual_outcome
 from archcalc.diagnostics import Diagnostic, Related, error
 from archcalc.geometry import number
+from archcalc.metrics import add_costs
 from archcalc.report import Answer, AnswerSummary, LayerReport, SpecReport, Totals
 from archcalc.rules import PARAM_RULES, SHAPE_RULES, ParamCount, ShapeOutcome, shape_text
 from archcalc.source import Span
@@ -39,8 +40,8 @@ class _Place:
 
 
 def analyze(spec: ir.Spec) -> SpecReport:
-    """Shapes, parameters, answers and diagnostics for a parsed spec."""
-    return _Analysis(spec).run()
+    """Shapes, parameters, costs, answers and diagnostics for a parsed spec."""
+    return add_costs(_Analysis(spec).run())
 
 
 class _Analysis:

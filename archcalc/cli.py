@@ -15,6 +15,7 @@ from archcalc.analysis import analyze
 from archcalc.diagnostics import Diagnostic, error
 from archcalc.errors import BackendError
 from archcalc.freezing import FreezeError, freeze
+from archcalc.metrics import DTYPE_BYTES, OPTIMIZER_STATE, memory_estimate
 from archcalc.parser import parse
 from archcalc.render.diagnostics import render_diagnostics
 from archcalc.render.tables import (
@@ -98,6 +99,16 @@ def _arguments() -> argparse.ArgumentParser:
     check.add_argument("--depth", type=_positive_depth, default=None, metavar="N",
                        help="show N levels of nested blocks (1: the spec's own items, with "
                        "each block's subtotal); default: every level")
+    check.add_argument("--metrics", action="store_true",
+                       help="add MACs, FLOPs, weight and activation memory and receptive "
+                       "fields to the table, and memory totals (docs/metrics.md)")
+    check.add_argument("--batch", type=_positive_int, default=None, metavar="N",
+                       help="batch size for activation memory (default 1; implies --metrics)")
+    check.add_argument("--dtype", choices=tuple(DTYPE_BYTES), default=None,
+                       help="number type for memory (default float32; implies --metrics)")
+    check.add_argument("--optimizer", choices=tuple(OPTIMIZER_STATE), default=None,
+                       help="optimiser whose state the training estimate counts (default adam;"
+                       " implies --metrics)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check.add_argument("--layout", choices=("hwc", "chw"), default="hwc",
                        help="write shapes channels-last (as the lecture) or channels-first "
@@ -198,6 +209,16 @@ def _summary(report: SpecReport) -> str:
     return f"{report.source}: " + ", ".join(parts)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 1 or more, not {text!r}")
+    return value
+
+
 def _positive_depth(text: str) -> int:
     try:
         value = int(text)
@@ -218,6 +239,12 @@ def _check(args: argparse.Namespace) -> int:
     reports = [_report(given, args.freeze) for given in inputs]
     sources = {given.source.name: given.source for given in inputs}
     depth = None if args.depth is None else args.depth - 1  # rows at depth 0 are level 1
+    metrics = args.metrics or any(value is not None for value in
+                                  (args.batch, args.dtype, args.optimizer))
+    if metrics or args.format == "json":
+        for report in reports:
+            report.memory = memory_estimate(report, args.batch or 1, args.dtype or "float32",
+                                            args.optimizer or "adam")
     out = sys.stdout
     if args.format == "json":
         out.write(CheckReport(files=reports).model_dump_json(indent=2) + "\n")

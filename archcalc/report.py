@@ -31,6 +31,24 @@ class Answer(BaseModel):
     span: Span
 
 
+class ReceptiveField(BaseModel):
+    """One axis of a unit's receptive field in the input image."""
+
+    size: int = Field(description="input pixels a unit of this layer can see along the axis")
+    jump: int = Field(description="input pixels between the fields of neighbouring units")
+    start: float = Field(description="centre of the first unit's field, in input pixels from "
+                         "the top (or left) edge; negative inside the padding")
+
+
+class LayerCost(BaseModel):
+    macs: int = Field(description="multiply-accumulates (conv and fc weights only)")
+    flops: int = Field(description="floating-point operations, docs/metrics.md's convention")
+    activations: int = Field(description="elements of the output, per example")
+    receptive_field: list[ReceptiveField] | None = Field(
+        None, description="height and width; null after a layer that mixes the whole input "
+        "(global pooling, flatten, fc)")
+
+
 class LayerReport(BaseModel):
     """One row of the report: a layer, or a compound (a block, a residual connection, a concat,
     a repeat, or a sequence inside one) with its rows as children."""
@@ -58,6 +76,8 @@ class LayerReport(BaseModel):
                        "iterations name, name+1, ... of a repeat whose shape has stopped "
                        "changing")
     children: list[LayerReport] = []
+    cost: LayerCost | None = Field(None, description="operations, activation size and "
+                                   "receptive field (of one copy, when count > 1)")
     layer: ir.Layer | None = Field(
         None, description="a leaf layer as parsed, with all its arguments; null for compounds")
 
@@ -79,6 +99,9 @@ class Totals(BaseModel):
     trainable: int
     non_trainable: int
     complete: bool = Field(description="false when some layers could not be counted")
+    macs: int = Field(0, description="multiply-accumulates of one forward pass, per example")
+    flops: int = Field(0, description="floating-point operations of one forward pass, per "
+                       "example (docs/metrics.md)")
 
 
 class AnswerSummary(BaseModel):
@@ -89,6 +112,23 @@ class AnswerSummary(BaseModel):
     @property
     def total(self) -> int:
         return self.right + self.wrong + self.ungraded
+
+
+class MemoryEstimate(BaseModel):
+    """Bytes for a batch size and number type (docs/metrics.md gives the formulas)."""
+
+    batch: int
+    dtype: str
+    bytes_per_element: int
+    optimizer: str
+    parameter_bytes: int = Field(description="every parameter and running statistic")
+    activation_bytes: int = Field(description="the input and every layer's output, for the "
+                                  "batch: what a forward pass that keeps them all holds")
+    gradient_bytes: int = Field(description="one gradient per trainable parameter")
+    optimizer_bytes: int = Field(description="the optimiser's state: Adam keeps two numbers "
+                                 "per trainable parameter, SGD with momentum one")
+    training_bytes: int = Field(description="parameters + gradients + optimiser state + "
+                                "activations saved for the backward pass")
 
 
 class SpecReport(BaseModel):
@@ -102,6 +142,8 @@ class SpecReport(BaseModel):
     totals: Totals
     answers: AnswerSummary
     diagnostics: list[Diagnostic]
+    memory: MemoryEstimate | None = Field(
+        None, description="memory for `--batch` and `--dtype` (batch 1, float32 by default)")
 
     @property
     def errors(self) -> int:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from math import prod
 
 import tabulate as tabulate_module
 from tabulate import tabulate
 
 from archcalc.geometry import number
-from archcalc.report import LayerReport, SpecReport
+from archcalc.report import LayerReport, MemoryEstimate, SpecReport
 from archcalc.rules import shape_text
 
 FORMATS = ("text", "markdown", "latex", "csv", "json")
@@ -42,24 +43,71 @@ def _description(row: LayerReport) -> str:
     return row.description
 
 
+def size_text(count: int) -> str:
+    """Bytes in binary units: 1.5 KiB, 97.7 MiB (exact counts are in the JSON)."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{count:,} B" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{count:,} B"
+
+
+def _field_text(row: LayerReport) -> str:
+    if row.cost is None or row.output_shape is None:
+        return "?"
+    fields = row.cost.receptive_field
+    if fields is None:
+        return "global"
+    height, width = fields
+    if (height.size, height.jump) == (width.size, width.jump):
+        return f"{number(height.size)}/{number(height.jump)}"
+    return (f"{number(height.size)}x{number(width.size)}/"
+            f"{number(height.jump)}x{number(width.jump)}")
+
+
+COST_COLUMNS = ["MACs", "FLOPs", "Weights", "Activations", "RF size/jump"]
+
+
+def _cost_cells(row: LayerReport, memory: MemoryEstimate) -> list[str]:
+    if row.cost is None or row.output_shape is None:
+        return ["?"] * len(COST_COLUMNS)
+    size = memory.bytes_per_element
+    return [number(row.cost.macs), number(row.cost.flops),
+            size_text((row.params or 0) * size),
+            size_text(row.cost.activations * memory.batch * size), _field_text(row)]
+
+
 def table_rows(report: SpecReport, layout: str, right: str = "✓", wrong: str = "✗",
                depth: int | None = None,
                indent: str = "  ") -> tuple[list[str], list[list[str]]]:
     """Header and rows: the input, every row of the tree down to `depth` (nested rows indented),
-    and whether its answers are right."""
+    whether its answers are right, and with `report.memory` set, its costs."""
     rows_shown = list(report.rows(depth))
     with_answers = any(row.answers for row in rows_shown)
-    header = ["Layer", "Kind", "Output shape", "Param #"] + (["Answers"] if with_answers else [])
+    memory = report.memory
+    header = (["Layer", "Kind", "Output shape", "Param #"] + (COST_COLUMNS if memory else [])
+              + (["Answers"] if with_answers else []))
     rows = []
     if report.input_shape is not None:
         shape = _shape(report.input_shape, layout)
+        costs = []
+        if memory:
+            elements = prod(report.input_shape) * memory.batch * memory.bytes_per_element
+            costs = ["0", "0", "0 B", size_text(elements), "1/1"]
         rows.append(["input", f"input {shape_text(tuple(report.input_shape))}", shape, "0"]
-                    + ([""] if with_answers else []))
+                    + costs + ([""] if with_answers else []))
     for layer in rows_shown:
         row = [indent * layer.depth + display_name(layer), _description(layer),
                _shape(layer.output_shape, layout), _count(layer.params)]
+        row += _cost_cells(layer, memory) if memory else []
         rows.append(row + ([_marks(layer, right, wrong)] if with_answers else []))
     return header, rows
+
+
+def _alignment(header: list[str]) -> tuple[str, ...]:
+    numeric = {"Param #", "MACs", "FLOPs", "Weights", "Activations", "RF size/jump"}
+    return tuple("right" if column in numeric else "left" for column in header)
 
 
 def totals_lines(report: SpecReport) -> list[str]:
@@ -68,11 +116,31 @@ def totals_lines(report: SpecReport) -> list[str]:
     lines = [f"Total params: {number(totals.params)}{partial}",
              f"Trainable params: {number(totals.trainable)}",
              f"Non-trainable params: {number(totals.non_trainable)}"]
+    memory = report.memory
+    if memory is not None:
+        lines += [
+            f"MACs: {number(totals.macs)} ({_si(totals.macs)}); FLOPs: {number(totals.flops)} "
+            f"({_si(totals.flops)}), per example",
+            f"Weights: {size_text(memory.parameter_bytes)} ({memory.dtype})",
+            f"Activations, all outputs kept: {size_text(memory.activation_bytes)} (batch "
+            f"{memory.batch})",
+            f"Training estimate ({memory.optimizer}): {size_text(memory.training_bytes)} = "
+            f"weights {size_text(memory.parameter_bytes)} + gradients "
+            f"{size_text(memory.gradient_bytes)} + optimiser state "
+            f"{size_text(memory.optimizer_bytes)} + activations "
+            f"{size_text(memory.activation_bytes)}"]
     summary = report.answers
     if summary.total:
         lines.append(f"Answers: {summary.right} of {summary.total} right"
                      + (f" ({summary.ungraded} could not be graded)" if summary.ungraded else ""))
     return lines
+
+
+def _si(count: int) -> str:
+    for factor, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if count >= factor:
+            return f"{count / factor:.2f} {unit}"
+    return str(count)
 
 
 def working_blocks(report: SpecReport, layout: str,
@@ -95,7 +163,7 @@ def _tabulate(rows: list[list[str]], header: list[str], tablefmt: str) -> str:
     keep, tabulate_module.PRESERVE_WHITESPACE = tabulate_module.PRESERVE_WHITESPACE, True
     try:
         return tabulate(rows, header, tablefmt=tablefmt, disable_numparse=True,
-                        colalign=("left", "left", "left", "right", "left")[: len(header)])
+                        colalign=_alignment(header))
     finally:
         tabulate_module.PRESERVE_WHITESPACE = keep
 
@@ -149,7 +217,7 @@ def render_latex(report: SpecReport, layout: str, explain: bool,
                  depth: int | None = None) -> str:
     header, rows = table_rows(report, layout, right="✓", wrong="✗", depth=depth,
                               indent="\u00a0\u00a0")
-    columns = "lllr" + ("l" if len(header) > 4 else "")
+    columns = "".join("r" if align == "right" else "l" for align in _alignment(header))
     lines = [r"\begin{tabular}{" + columns + "}", r"\toprule",
              " & ".join(latex_escape(h) for h in header) + r" \\", r"\midrule"]
     lines += [" & ".join(latex_escape(cell) for cell in row) + r" \\" for row in rows]
@@ -170,7 +238,8 @@ def render_csv(reports: list[SpecReport], layout: str, depth: int | None = None)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["file", "path", "depth", "count", "name", "kind", "description",
-                     "output_shape", "params", "trainable", "non_trainable", "answers"])
+                     "output_shape", "params", "trainable", "non_trainable", "macs", "flops",
+                     "activations", "receptive_field", "answers"])
     for report in reports:
         for layer in report.rows(depth):
             writer.writerow([report.source, layer.path, layer.depth, layer.count, layer.name,
@@ -178,5 +247,8 @@ def render_csv(reports: list[SpecReport], layout: str, depth: int | None = None)
                              "" if layer.params is None else layer.params,
                              "" if layer.trainable is None else layer.trainable,
                              "" if layer.non_trainable is None else layer.non_trainable,
+                             *((layer.cost.macs, layer.cost.flops, layer.cost.activations)
+                               if layer.cost and layer.output_shape else ("", "", "")),
+                             _field_text(layer).replace("?", ""),
                              _marks(layer, "right", "wrong")])
     return out.getvalue()
