@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archcalc import __version__
+from archcalc import __version__, ir
 from archcalc.analysis import analyze
 from archcalc.diagnostics import Diagnostic, error
 from archcalc.errors import BackendError
@@ -120,6 +120,18 @@ def _arguments() -> argparse.ArgumentParser:
                        "would: a name, A..B (inclusive), or a comma list")
 
     commands.add_parser("schema", help="print the JSON Schema of `check --format json`")
+
+    solve = commands.add_parser(
+        "solve", help="the input sizes a network takes and divides exactly; the padding or "
+        "stride that makes a layer reach a size",
+        description="List the input heights and widths (1 to --max) that the network accepts, "
+        "those for which every division is exact, and the exact sizes nearest the spec's own. "
+        "With --target LAYER=HxW, the paddings and strides that make that layer's output HxW.")
+    solve.add_argument("file", metavar="FILE", help="a spec file ('-' for stdin)")
+    solve.add_argument("--max", type=_positive_int, default=1024, metavar="N",
+                       help="largest input size tried (default 1024)")
+    solve.add_argument("--target", action="append", default=[], metavar="LAYER=HxW",
+                       help="a layer (its name or path) and the output size wanted")
 
     verify = commands.add_parser(
         "verify", help="build each spec in PyTorch and compare every layer with `check`",
@@ -315,6 +327,47 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def _solve(args: argparse.Namespace) -> int:
+    from archcalc.render.solve import render_axes, render_target
+    from archcalc.solve import solve_axes, target_options
+
+    given = _read(args.file)
+    spec = parse(given.source.text, given.source.name)
+    problems = [given.decode_error] if given.decode_error else [
+        d for d in spec.diagnostics if d.is_error]
+    if problems:
+        sys.stdout.write(render_diagnostics(problems, given.source) + "\n")
+        raise BackendError(f"{args.file} has errors; fix them first")
+    if spec.input is None or len(spec.input.shape) != 3:
+        raise UsageError(f"{args.file}: solve needs an image input (H x W x C)")
+    shape = "x".join(str(d) for d in spec.input.shape)
+    lines = [f"{given.source.name} (input {shape})", *render_axes(solve_axes(spec, args.max))]
+    report = analyze(spec) if args.target else None
+    for target in args.target:
+        path, _, size = target.partition("=")
+        sizes = [part for part in size.lower().split("x") if part]
+        if not path or not sizes or not all(part.isdigit() for part in sizes) or len(sizes) > 2:
+            raise UsageError(f"--target {target}: write LAYER=HxW, e.g. conv1=55x55")
+        wanted = (int(sizes[0]), int(sizes[-1]))
+        assert report is not None
+        rows = {row.path: row for row in report.rows()}
+        row = rows.get(path) or next((r for r in report.rows() if r.name == path), None)
+        if row is None or not isinstance(row.layer, ir.Conv | ir.Pool):
+            kinds = ", ".join(r.path for r in report.rows()
+                              if isinstance(r.layer, ir.Conv | ir.Pool))
+            raise UsageError(f"--target {target}: `{path}` is not a conv or pooling layer of "
+                             f"the spec; those are: {kinds}")
+        if row.input_shape is None or len(row.input_shape) != 3:
+            raise UsageError(f"--target {target}: the input of `{path}` is unknown; fix the "
+                             "errors before it first")
+        options = [target_options(row.layer, row.input_shape[axis], wanted[axis], axis)
+                   for axis in (0, 1)]
+        lines += ["", *render_target(row.path, row.layer,
+                                     (row.input_shape[0], row.input_shape[1]), wanted, options)]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
 def _export(args: argparse.Namespace) -> int:
     from archcalc.export import class_name, export_source
 
@@ -359,6 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "verify":
             return _verify(args)
+        if args.command == "solve":
+            return _solve(args)
         if args.command == "export":
             return _export(args)
         if args.command in ("train", "evaluate", "predict"):
