@@ -22,8 +22,8 @@ def _runs(values: list[int]) -> str:
         else:
             parts.append(f"{number(first)} to {number(last)} in steps of {number(step)}")
     if len(runs) > MAX_RUNS:
-        parts.append(f"and {len(values) - sum(1 + (l - f) // s for f, l, s in runs[:MAX_RUNS])}"
-                     " more")
+        shown = sum(1 + (end - start) // step for start, end, step in runs[:MAX_RUNS])
+        parts.append(f"and {len(values) - shown} more")
     return ", ".join(parts)
 
 
