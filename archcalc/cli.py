@@ -15,6 +15,7 @@ from archcalc.analysis import analyze
 from archcalc.diagnostics import Diagnostic, error
 from archcalc.errors import BackendError
 from archcalc.freezing import FreezeError, freeze
+from archcalc.lints import lint
 from archcalc.metrics import DTYPE_BYTES, OPTIMIZER_STATE, memory_estimate
 from archcalc.parser import parse
 from archcalc.render.diagnostics import render_diagnostics
@@ -109,6 +110,10 @@ def _arguments() -> argparse.ArgumentParser:
     check.add_argument("--optimizer", choices=tuple(OPTIMIZER_STATE), default=None,
                        help="optimiser whose state the training estimate counts (default adam;"
                        " implies --metrics)")
+    check.add_argument("--lint", action="store_true",
+                       help="also warn about design choices worth a second look (W501–W505: "
+                       "softmax inside, bias before batch norm, dropout at the end, pooling "
+                       "that skips input, an fc layer with most of the parameters)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check.add_argument("--layout", choices=("hwc", "chw"), default="hwc",
                        help="write shapes channels-last (as the lecture) or channels-first "
@@ -251,6 +256,10 @@ def _check(args: argparse.Namespace) -> int:
     reports = [_report(given, args.freeze) for given in inputs]
     sources = {given.source.name: given.source for given in inputs}
     depth = None if args.depth is None else args.depth - 1  # rows at depth 0 are level 1
+    if args.lint:
+        for report in reports:
+            report.diagnostics = sorted(report.diagnostics + lint(report),
+                                        key=lambda d: d.span.start)
     metrics = args.metrics or any(value is not None for value in
                                   (args.batch, args.dtype, args.optimizer))
     if metrics or args.format == "json":

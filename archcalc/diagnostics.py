@@ -58,6 +58,12 @@ CODES: dict[str, str] = {
     "E307": "repeat lists too many layers",
     "W300": "output size is not a whole number, and input is lost",
     "N300": "output size is not a whole number, but only padding is left over",
+    # Lints (check --lint)
+    "W501": "softmax inside the network",
+    "W502": "conv bias before batch norm",
+    "W503": "dropout after the output layer",
+    "W504": "pooling that skips input",
+    "W505": "an fc layer holds most of the parameters",
     # Answers
     "E400": "wrong output shape",
     "E401": "wrong parameter count",

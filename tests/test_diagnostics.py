@@ -1,7 +1,8 @@
 """Every diagnostic, rendered in full (caret line included), against golden files.
 
-Each tests/golden/diagnostics/NAME.arch is checked with `archcalc check --quiet`; its output
-must equal NAME.txt. Regenerate with `pytest --regen-golden` and read the diff.
+Each tests/golden/diagnostics/NAME.arch is checked with `archcalc check --quiet` (and
+`--lint` for cases named lint_*); its output must equal NAME.txt. Regenerate with
+`pytest --regen-golden` and read the diff.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ CASES = sorted((GOLDEN / "diagnostics").glob("*.arch"))
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_diagnostic_renders_as_golden(path, golden, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
-    status, out, err = run_cli(capsys, "check", "--quiet", str(path.relative_to(ROOT)))
+    flags = ["--lint"] if path.stem.startswith("lint_") else []
+    status, out, err = run_cli(capsys, "check", "--quiet", *flags, str(path.relative_to(ROOT)))
     assert err == ""
     assert "Traceback" not in out
     has_error = "error[" in out
