@@ -12,6 +12,7 @@ from typing import Any
 
 from archcalc import __version__, ir
 from archcalc.analysis import analyze
+from archcalc.conventions import CONVENTIONS, disagreements, under
 from archcalc.diagnostics import Diagnostic, error
 from archcalc.errors import BackendError
 from archcalc.freezing import FreezeError, freeze
@@ -21,6 +22,7 @@ from archcalc.parser import parse
 from archcalc.render.diagnostics import render_diagnostics
 from archcalc.render.tables import (
     FORMATS,
+    conventions_text,
     render_csv,
     render_latex,
     render_markdown,
@@ -65,12 +67,12 @@ def _read(path: str) -> Input:
             help=["a spec is a plain text file; save it as UTF-8"]))
 
 
-def _report(given: Input, frozen: Sequence[str] = ()) -> SpecReport:
+def _report(given: Input, frozen: Sequence[str] = (), convention: str = "pytorch") -> SpecReport:
     if given.decode_error is not None:
         spec = parse("", given.source.name)
         spec.diagnostics = [given.decode_error]
         return analyze(spec)
-    spec = parse(given.source.text, given.source.name)
+    spec = under(parse(given.source.text, given.source.name), convention)
     if frozen:
         try:
             spec = freeze(spec, list(frozen))
@@ -110,6 +112,12 @@ def _arguments() -> argparse.ArgumentParser:
     check.add_argument("--optimizer", choices=tuple(OPTIMIZER_STATE), default=None,
                        help="optimiser whose state the training estimate counts (default adam;"
                        " implies --metrics)")
+    check.add_argument("--convention", choices=CONVENTIONS, default="pytorch",
+                       help="rounding rules: pytorch and keras floor every size (pooling rounds "
+                       "up only with `ceil`); caffe rounds pooling up (docs/metrics.md)")
+    check.add_argument("--compare-conventions", action="store_true",
+                       help="list the layers whose output differs between pytorch, keras and "
+                       "caffe")
     check.add_argument("--lint", action="store_true",
                        help="also warn about design choices worth a second look (W501–W505: "
                        "softmax inside, bias before batch norm, dropout at the end, pooling "
@@ -253,7 +261,7 @@ def _check(args: argparse.Namespace) -> int:
                for i, text in enumerate(args.expr, start=1)]
     if not inputs:
         raise UsageError("nothing to check: give a FILE or -e SPEC")
-    reports = [_report(given, args.freeze) for given in inputs]
+    reports = [_report(given, args.freeze, args.convention) for given in inputs]
     sources = {given.source.name: given.source for given in inputs}
     depth = None if args.depth is None else args.depth - 1  # rows at depth 0 are level 1
     if args.lint:
@@ -275,7 +283,12 @@ def _check(args: argparse.Namespace) -> int:
         shown = render_diagnostics(report.diagnostics, sources[report.source])
         if args.format == "text":
             table = "" if args.quiet else render_text(report, args.layout, args.explain, depth)
-            blocks = [block for block in (table, shown) if block]
+            compared = ""
+            if args.compare_conventions:
+                given = next(i for i in inputs if i.source.name == report.source)
+                compared = conventions_text(disagreements(
+                    parse(given.source.text, given.source.name)), args.layout)
+            blocks = [block for block in (table, compared, shown) if block]
             blocks.append(_summary(report))
             out.write("\n\n".join(blocks) + "\n")
             if report is not reports[-1]:

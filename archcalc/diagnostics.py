@@ -64,6 +64,8 @@ CODES: dict[str, str] = {
     "W503": "dropout after the output layer",
     "W504": "pooling that skips input",
     "W505": "an fc layer holds most of the parameters",
+    # Conventions
+    "W600": "no such padding in the chosen framework",
     # Answers
     "E400": "wrong output shape",
     "E401": "wrong parameter count",

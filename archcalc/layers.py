@@ -213,7 +213,7 @@ def _pool(args: LayerArgs) -> Fields:
         "padding": args.padding(),
         "ceil": args.flag("ceil"),
     }
-    args.flag("floor")
+    args.flag("floor")  # its span is kept: Caffe's rules round up unless `floor` is written
     return fields
 
 

@@ -1,7 +1,7 @@
 """Every diagnostic, rendered in full (caret line included), against golden files.
 
 Each tests/golden/diagnostics/NAME.arch is checked with `archcalc check --quiet` (and
-`--lint` for cases named lint_*); its output must equal NAME.txt. Regenerate with
+`--lint` for cases named lint_*, `--convention caffe` for caffe_*); its output must equal NAME.txt. Regenerate with
 `pytest --regen-golden` and read the diff.
 """
 
@@ -17,7 +17,8 @@ CASES = sorted((GOLDEN / "diagnostics").glob("*.arch"))
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_diagnostic_renders_as_golden(path, golden, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
-    flags = ["--lint"] if path.stem.startswith("lint_") else []
+    flags = {"lint": ["--lint"], "caffe": ["--convention", "caffe"]}.get(
+        path.stem.split("_")[0], [])
     status, out, err = run_cli(capsys, "check", "--quiet", *flags, str(path.relative_to(ROOT)))
     assert err == ""
     assert "Traceback" not in out

@@ -252,3 +252,13 @@ def render_csv(reports: list[SpecReport], layout: str, depth: int | None = None)
                              _field_text(layer).replace("?", ""),
                              _marks(layer, "right", "wrong")])
     return out.getvalue()
+
+
+def conventions_text(rows: list[tuple[str, dict[str, list[int] | None]]], layout: str) -> str:
+    """Where PyTorch's, Keras' and Caffe's rounding give different shapes."""
+    if not rows:
+        return "Conventions: pytorch, keras and caffe give every layer the same shape."
+    names = list(rows[0][1])
+    table = [[path, *(_shape(shapes[name], layout) for name in names)] for path, shapes in rows]
+    return ("Where the conventions disagree (pooling rounds up in caffe):\n"
+            + tabulate(table, ["Layer", *names], tablefmt="simple", disable_numparse=True))
