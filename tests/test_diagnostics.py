@@ -1,8 +1,8 @@
 """Every diagnostic, rendered in full (caret line included), against golden files.
 
 Each tests/golden/diagnostics/NAME.arch is checked with `archcalc check --quiet` (and
-`--lint` for cases named lint_*, `--convention caffe` for caffe_*); its output must equal NAME.txt. Regenerate with
-`pytest --regen-golden` and read the diff.
+`--lint` for cases named lint_*, `--convention caffe` for caffe_*); its output must equal
+NAME.txt. Regenerate with `pytest --regen-golden` and read the diff.
 """
 
 from __future__ import annotations
