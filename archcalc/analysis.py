@@ -19,6 +19,7 @@ from archcalc.metrics import add_costs
 from archcalc.report import Answer, AnswerSummary, LayerReport, SpecReport, Totals
 from archcalc.rules import PARAM_RULES, SHAPE_RULES, ParamCount, ShapeOutcome, shape_text
 from archcalc.source import Span
+from archcalc.symbolic import REPRESENTATIVE, add_formulas, representative
 
 # Leaf rows a report may hold. A repeat whose shape keeps changing is unrolled row by row; past
 # this many it is refused rather than left to exhaust memory.
@@ -41,7 +42,24 @@ class _Place:
 
 def analyze(spec: ir.Spec) -> SpecReport:
     """Shapes, parameters, costs, answers and diagnostics for a parsed spec."""
+    if spec.input is not None and spec.input.symbols is not None:
+        return _symbolic(spec)
     return add_costs(_Analysis(spec).run())
+
+
+def _symbolic(spec: ir.Spec) -> SpecReport:
+    """`input HxWx3`: the pass at a large size, then sizes as formulas in H and W."""
+    assert spec.input is not None
+    sizes = representative(spec)
+    if sizes is None:
+        failed = spec.model_copy(update={"input": None, "diagnostics": [
+            *spec.diagnostics, error("E217", "no input size fits every layer (tried "
+                                     f"{REPRESENTATIVE.start:,} to {REPRESENTATIVE.stop - 1:,})",
+                                     spec.input.span)]})
+        return _Analysis(failed).run()
+    numeric = ir.InputDecl(shape=(*sizes, spec.input.shape[2]), span=spec.input.span)
+    report = add_costs(_Analysis(spec.model_copy(update={"input": numeric})).run())
+    return add_formulas(report, spec)
 
 
 class _Analysis:

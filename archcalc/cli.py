@@ -362,7 +362,8 @@ def _solve(args: argparse.Namespace) -> int:
         raise BackendError(f"{args.file} has errors; fix them first")
     if spec.input is None or len(spec.input.shape) != 3:
         raise UsageError(f"{args.file}: solve needs an image input (H x W x C)")
-    shape = "x".join(str(d) for d in spec.input.shape)
+    symbols = spec.input.symbols or (None,) * 3
+    shape = "x".join(s or str(d) for s, d in zip(symbols, spec.input.shape, strict=True))
     lines = [f"{given.source.name} (input {shape})", *render_axes(solve_axes(spec, args.max))]
     report = analyze(spec) if args.target else None
     for target in args.target:

@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "E210": "no input declared",
     "E211": "input declared more than once or too late",
     "E212": "malformed input shape",
+    "E217": "no size fits, or no closed form, for an input left open",
     # Constants, blocks and repetition
     "E213": "arithmetic gives no whole number",
     "E214": "spec expands to too many layers",

@@ -13,6 +13,7 @@ related note for each use it came through.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from lark import Token
@@ -499,6 +500,10 @@ class _Elaborator:
             self.report(error("E211", "`input` must be the first statement, and only one",
                               span, notes=[where]))
             return
+        parts = re.split(r"[ \t]*[xX×][ \t]*", str(raw.dims))
+        if any(not part.isdigit() for part in parts):
+            self._symbolic_input(raw, parts, span)
+            return
         dims = read_dims(raw.dims, self.diagnostics)
         if dims is None:
             return
@@ -516,6 +521,31 @@ class _Elaborator:
                               token_span(raw.dims), help=[problem]))
             return
         self.input = ir.InputDecl(shape=dims, span=span)
+
+    def _symbolic_input(self, raw: syntax.RawInput, parts: list[str], span: Span) -> None:
+        """`input HxWx3`: the height and width left open, as letters."""
+        problem = None
+        if len(parts) != 3:
+            problem = ("letters stand for an image's height and width: write `input HxWx3`; a "
+                       "flat input needs a number")
+        elif not parts[2].isdigit():
+            problem = "the number of channels must be a number: it decides the parameter counts"
+        if problem:
+            self.report(error("E212", f"malformed input shape `{raw.dims}`",
+                              token_span(raw.dims), help=[problem]))
+            return
+        numbers = [read_int(_token("INT", part, token_span(raw.dims)), self.diagnostics)
+                   if part.isdigit() else 0 for part in parts]
+        if any(n is None for n in numbers) or min(n for n in numbers if n is not None) < 0 \
+                or numbers[2] == 0 or any(part.isdigit() and part.strip("0") == ""
+                                          for part in parts):
+            self.report(error("E212", f"malformed input shape `{raw.dims}`",
+                              token_span(raw.dims),
+                              help=["every size of the input must be at least 1"]))
+            return
+        symbols = tuple(None if part.isdigit() else part for part in parts)
+        self.input = ir.InputDecl(shape=tuple(n or 0 for n in numbers), symbols=symbols,
+                                  span=span)
 
     def _unknown_kind(self, token: Token) -> None:
         word = str(token)

@@ -31,7 +31,12 @@ class Expectation(Node):
 
 
 class InputDecl(Node):
-    shape: Shape
+    shape: Shape  # a size left open (`input HxWx3`) is 0 here, and named in `symbols`
+    symbols: tuple[str | None, ...] | None = None  # per axis: the letter, or None for a number
+
+    @property
+    def symbolic(self) -> bool:
+        return self.symbols is not None
 
 
 class LayerBase(Node):

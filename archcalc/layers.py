@@ -43,7 +43,8 @@ def read_int(token: Token, diagnostics: list[Diagnostic]) -> int | None:
 
 def read_dims(token: Token, diagnostics: list[Diagnostic]) -> tuple[int, ...] | None:
     """The parts of a size token (227x227x3) or of a single number."""
-    parts = _SIZE_SEPARATOR.split(str(token)) if token.type == "SIZE" else [str(token)]
+    parts = (_SIZE_SEPARATOR.split(str(token)) if token.type in ("SIZE", "DIMS")
+             else [str(token)])
     values = [_integer(part, token, diagnostics) for part in parts]
     return None if None in values else tuple(v for v in values if v is not None)
 

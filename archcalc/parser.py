@@ -137,6 +137,7 @@ def _lark() -> Lark:
 # What Lark's terminal names mean, in words.
 _TERMINAL_WORDS = {
     "NAME": "a name", "INT": "a number", "SIZE": "a size such as 3x3",
+    "DIMS": "a size such as 227x227x3",
     "DECIMAL": "a decimal number", "_ARROW": "`->`", "_NL": "a line break", "COLON": "`:`",
     "INPUT": "`input`", "EXPECT": "`expect`", "SHAPE": "`shape`", "PARAMS": "`params`",
     "SHORTCUT": "`shortcut`", "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`",

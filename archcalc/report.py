@@ -76,6 +76,10 @@ class LayerReport(BaseModel):
                        "iterations name, name+1, ... of a repeat whose shape has stopped "
                        "changing")
     children: list[LayerReport] = []
+    shape_formula: list[str] | None = Field(
+        None, description="with `input HxWx3`: the output shape as formulas in H and W")
+    params_formula: str | None = Field(
+        None, description="with `input HxWx3`: the parameters, where they depend on H and W")
     cost: LayerCost | None = Field(None, description="operations, activation size and "
                                    "receptive field (of one copy, when count > 1)")
     layer: ir.Layer | None = Field(
@@ -99,6 +103,8 @@ class Totals(BaseModel):
     trainable: int
     non_trainable: int
     complete: bool = Field(description="false when some layers could not be counted")
+    params_formula: str | None = Field(
+        None, description="with `input HxWx3`: the total, where it depends on H and W")
     macs: int = Field(0, description="multiply-accumulates of one forward pass, per example")
     flops: int = Field(0, description="floating-point operations of one forward pass, per "
                        "example (docs/metrics.md)")
@@ -142,6 +148,13 @@ class SpecReport(BaseModel):
     totals: Totals
     answers: AnswerSummary
     diagnostics: list[Diagnostic]
+    input_formula: list[str] | None = Field(
+        None, description="with `input HxWx3`: the input's sizes, letters for those left open")
+    output_formula: list[str] | None = None
+    conditions: list[str] = Field(
+        [], description="with `input HxWx3`: the smallest sizes at which every layer fits")
+    exactness: list[str] = Field(
+        [], description="with `input HxWx3`: the sizes at which every division is exact")
     memory: MemoryEstimate | None = Field(
         None, description="memory for `--batch` and `--dtype` (batch 1, float32 by default)")
 

@@ -198,6 +198,10 @@ def _module_count(rows: list[LayerReport]) -> int:
 
 def module_calls(report: SpecReport) -> list[Call]:
     """The modules of the model, in order; raises BackendError for a spec with errors."""
+    if report.input_formula is not None:
+        raise BackendError(f"{report.source} leaves its input size open "
+                           f"({'x'.join(report.input_formula)}); a model needs numbers, as in "
+                           "`input 224x224x3`")
     errors = report.network_errors
     if errors:
         raise BackendError(f"{report.source} has {errors} error{'s' * (errors != 1)}; "

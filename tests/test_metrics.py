@@ -124,7 +124,7 @@ def window_specs(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(window_specs(), st.data())
 def test_receptive_fields_equal_a_gradient_probe(spec, data):
     report = archcalc.check(spec)
@@ -132,15 +132,27 @@ def test_receptive_fields_equal_a_gradient_probe(spec, data):
         return
     rows = [row for row in report.rows() if row.depth == 0]
     row = data.draw(st.sampled_from(rows))
-    unit = data.draw(st.sampled_from([0, min(row.output_shape[:2]) - 1]))
+    # A unit whose window reaches into the padding of a layer after the first depends on
+    # nothing there (padding is a constant), though its field, as Araujo et al. define it,
+    # covers those pixels: probe the middle unit, and the corners only without such padding.
+    leaves = [r for r in report.rows() if r.layer is not None]
+    inner_padding = any(r.padding and any(r.padding) for r in leaves[1:])
+    middle = min(row.output_shape[:2]) // 2
+    unit = data.draw(st.sampled_from([middle] if inner_padding else
+                                     [0, middle, min(row.output_shape[:2]) - 1]))
     field = row.cost.receptive_field[0]
     left = round(field.start - (field.size - 1) / 2) + unit * field.jump
     first, last = max(0, left), min(report.input_shape[0] - 1, left + field.size - 1)
     expected = (first, last) if first <= last else None  # a field of padding alone
     found = probe(report, row.path, unit)
-    if "d2" not in spec:
+    windows = [r.layer for r in report.rows() if r.layer is not None and r.layer.kind in (
+        "conv", "avgpool")]
+    gapless = all(w.kernel[0] >= w.stride[0] and getattr(w, "dilation", (1, 1)) == (1, 1)
+                  for w in windows)
+    if gapless:
         assert found == expected, (spec, row.path, field)
-    elif found is not None:  # a dilated field has holes; its taps lie inside it
+    elif found is not None:  # dilation, or a stride past the window, leaves holes in the
+        # field: the pixels it does read lie inside it
         assert expected is not None and expected[0] <= found[0] <= found[1] <= expected[1]
 
 

@@ -41,6 +41,8 @@ def render_axes(solutions: list[AxisSolution]) -> list[str]:
             continue
         lines.append(f"  exact everywhere: {_runs(solution.exact)}")
         lines.append(f"  smallest exact: {number(solution.exact[0])}")
+        if solution.given == 0:  # the spec leaves the size open: nothing to be near
+            continue
         below, above = solution.nearest_exact()
         given = number(solution.given)
         if below == solution.given:

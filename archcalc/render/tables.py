@@ -20,6 +20,10 @@ def _shape(shape: list[int] | None, layout: str) -> str:
     return shape_text(tuple(shape), layout) if shape is not None else "?"
 
 
+def _layout(parts: list[str], layout: str) -> list[str]:
+    return [parts[2], parts[0], parts[1]] if layout == "chw" and len(parts) == 3 else parts
+
+
 def _count(value: int | None) -> str:
     return number(value) if value is not None else "?"
 
@@ -89,6 +93,11 @@ def table_rows(report: SpecReport, layout: str, right: str = "✓", wrong: str =
     header = (["Layer", "Kind", "Output shape", "Param #"] + (COST_COLUMNS if memory else [])
               + (["Answers"] if with_answers else []))
     rows = []
+    if report.input_formula is not None:
+        written = "x".join(report.input_formula)
+        rows.append(["input", f"input {written}", " x ".join(_layout(report.input_formula,
+                                                                      layout)), "0"]
+                    + ([""] if with_answers else []))
     if report.input_shape is not None:
         shape = _shape(report.input_shape, layout)
         costs = []
@@ -98,8 +107,12 @@ def table_rows(report: SpecReport, layout: str, right: str = "✓", wrong: str =
         rows.append(["input", f"input {shape_text(tuple(report.input_shape))}", shape, "0"]
                     + costs + ([""] if with_answers else []))
     for layer in rows_shown:
-        row = [indent * layer.depth + display_name(layer), _description(layer),
-               _shape(layer.output_shape, layout), _count(layer.params)]
+        shape_cell = (" x ".join(_layout(layer.shape_formula, layout)) if layer.shape_formula
+                      else _shape(layer.output_shape, layout))
+        params_cell = (layer.params_formula if layer.params is None and layer.params_formula
+                       else _count(layer.params))
+        row = [indent * layer.depth + display_name(layer), _description(layer), shape_cell,
+               params_cell]
         row += _cost_cells(layer, memory) if memory else []
         rows.append(row + ([_marks(layer, right, wrong)] if with_answers else []))
     return header, rows
@@ -113,9 +126,15 @@ def _alignment(header: list[str]) -> tuple[str, ...]:
 def totals_lines(report: SpecReport) -> list[str]:
     totals = report.totals
     partial = "" if totals.complete else " (incomplete: some layers could not be counted)"
-    lines = [f"Total params: {number(totals.params)}{partial}",
+    total = totals.params_formula or number(totals.params)
+    lines = [f"Total params: {total}{partial}",
              f"Trainable params: {number(totals.trainable)}",
              f"Non-trainable params: {number(totals.non_trainable)}"]
+    if totals.params_formula:  # the trainable count is the total less the running statistics
+        del lines[1]
+    if report.conditions:
+        lines.append(f"Every layer fits when {' and '.join(report.conditions)}")
+    lines += [line[:1].upper() + line[1:] for line in report.exactness]
     memory = report.memory
     if memory is not None:
         lines += [
