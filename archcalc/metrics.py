@@ -17,6 +17,7 @@ from math import prod
 from typing import Any
 
 from archcalc import ir
+from archcalc.geometry import number
 from archcalc.report import LayerCost, LayerReport, MemoryEstimate, ReceptiveField, SpecReport
 
 _ELEMENTWISE_FLOPS = {
@@ -28,51 +29,82 @@ _ELEMENTWISE_FLOPS = {
 
 # --- Operations ----------------------------------------------------------------------------
 
-def _conv_ops(layer: ir.Conv, row: LayerReport) -> tuple[int, int]:
+Ops = tuple[int, int, list[str]]  # MACs, FLOPs, and their working
+
+
+def _dims(shape: list[int] | None) -> str:
+    return "·".join(number(d) for d in shape or [0])
+
+
+def _conv_ops(layer: ir.Conv, row: LayerReport) -> Ops:
     # MACs = H_out·W_out·K·(F_h·F_w·C_in/groups); FLOPs = 2·MACs + H_out·W_out·K bias adds
     out = prod(row.output_shape or [])
-    per_unit = layer.kernel[0] * layer.kernel[1] * (row.input_shape or [0])[-1] // layer.groups
-    macs = out * per_unit
-    return macs, 2 * macs + (out if layer.bias else 0)
+    depth = (row.input_shape or [0])[-1] // layer.groups
+    macs = out * layer.kernel[0] * layer.kernel[1] * depth
+    bias = out if layer.bias else 0
+    flops = 2 * macs + bias
+    return macs, flops, [
+        f"MACs: {_dims(row.output_shape)} outputs, {layer.kernel[0]}·{layer.kernel[1]}·"
+        f"{number(depth)} each = {number(macs)}",
+        f"FLOPs: 2·{number(macs)}" + (f" + {number(bias)} bias additions" if bias else "")
+        + f" = {number(flops)}"]
 
 
-def _dense_ops(layer: ir.Dense, row: LayerReport) -> tuple[int, int]:
+def _dense_ops(layer: ir.Dense, row: LayerReport) -> Ops:
     # MACs = N_in·N_out; FLOPs = 2·MACs + N_out bias adds
     n_in, n_out = (row.input_shape or [0])[0], layer.units
-    return n_in * n_out, 2 * n_in * n_out + (n_out if layer.bias else 0)
+    macs, bias = n_in * n_out, n_out if layer.bias else 0
+    return macs, 2 * macs + bias, [
+        f"MACs: {number(n_in)}·{number(n_out)} = {number(macs)}",
+        f"FLOPs: 2·{number(macs)}" + (f" + {number(bias)} bias additions" if bias else "")
+        + f" = {number(2 * macs + bias)}"]
 
 
-def _pool_ops(layer: ir.Pool, row: LayerReport) -> tuple[int, int]:
+def _pool_ops(layer: ir.Pool, row: LayerReport) -> Ops:
     # F_h·F_w − 1 comparisons (max) or additions, plus one division (average), per output
     window = layer.kernel[0] * layer.kernel[1]
-    per_output = window - 1 if layer.kind == "maxpool" else window
-    return 0, prod(row.output_shape or []) * per_output
+    out = prod(row.output_shape or [])
+    if layer.kind == "maxpool":
+        each = f"{layer.kernel[0]}·{layer.kernel[1]} − 1 comparisons"
+        flops = out * (window - 1)
+    else:
+        each = f"{layer.kernel[0]}·{layer.kernel[1]} − 1 additions and a division"
+        flops = out * window
+    return 0, flops, [f"FLOPs: {_dims(row.output_shape)} outputs, {each} each = "
+                      f"{number(flops)}"]
 
 
-def _global_ops(layer: ir.GlobalPool | ir.AdaptivePool, row: LayerReport) -> tuple[int, int]:
+def _global_ops(layer: ir.GlobalPool | ir.AdaptivePool, row: LayerReport) -> Ops:
     # every input element is compared or added once (H·W − 1 per window), plus one division
     # per output for averages
     inputs, outputs = prod(row.input_shape or []), prod(row.output_shape or [])
     average = layer.kind in ("gap", "adaptiveavgpool")
-    return 0, inputs - outputs + (outputs if average else 0)
+    flops = inputs - outputs + (outputs if average else 0)
+    division = f" + {number(outputs)} divisions" if average else ""
+    return 0, flops, [f"FLOPs: {_dims(row.input_shape)} inputs − {number(outputs)} outputs"
+                      f"{division} = {number(flops)}"]
 
 
-def _batchnorm_ops(layer: ir.BatchNorm, row: LayerReport) -> tuple[int, int]:
+def _batchnorm_ops(layer: ir.BatchNorm, row: LayerReport) -> Ops:
     # inference: (x − mean)/std·γ + β folds into one multiply and one add per element
-    return 0, 2 * prod(row.output_shape or [])
+    flops = 2 * prod(row.output_shape or [])
+    return 0, flops, [f"FLOPs: 2·{_dims(row.output_shape)} (a multiply and an add each) = "
+                      f"{number(flops)}"]
 
 
-def _activation_ops(layer: ir.Activation, row: LayerReport) -> tuple[int, int]:
+def _activation_ops(layer: ir.Activation, row: LayerReport) -> Ops:
     # one operation per element (three for softmax and log-softmax)
-    return 0, _ELEMENTWISE_FLOPS.get(layer.function, 1) * prod(row.output_shape or [])
+    each = _ELEMENTWISE_FLOPS.get(layer.function, 1)
+    flops = each * prod(row.output_shape or [])
+    return 0, flops, [f"FLOPs: {each}·{_dims(row.output_shape)} = {number(flops)}"]
 
 
-def _free(layer: ir.LayerBase, row: LayerReport) -> tuple[int, int]:
+def _free(layer: ir.LayerBase, row: LayerReport) -> Ops:
     # 0: flatten and identity move no numbers; dropout is the identity at inference
-    return 0, 0
+    return 0, 0, []
 
 
-OPERATION_RULES: dict[type, Callable[[Any, LayerReport], tuple[int, int]]] = {
+OPERATION_RULES: dict[type, Callable[[Any, LayerReport], Ops]] = {
     ir.Conv: _conv_ops, ir.Dense: _dense_ops, ir.Pool: _pool_ops,
     ir.GlobalPool: _global_ops, ir.AdaptivePool: _global_ops, ir.BatchNorm: _batchnorm_ops,
     ir.Activation: _activation_ops, ir.Flatten: _free, ir.Identity: _free, ir.Dropout: _free,
@@ -149,6 +181,22 @@ def _then(before: Reach, after: Reach) -> Reach:
     return before[0].then(after[0]), before[1].then(after[1])
 
 
+def _field_working(before: Reach, own: Reach) -> list[str]:
+    """`Receptive field: 19 + (5 − 1)·8 = 51 pixels, jump 8·1 = 8`, for a window layer."""
+    if before is None or own is None or own == _IDENTITY:
+        return [] if before is None or own is not None else [
+            "Receptive field: the whole input (each output mixes every input value)"]
+    lines = []
+    for name, was, this in zip(("height", "width"), before, own, strict=True):
+        size = was.a + 1
+        lines.append(f"{size} + ({this.a + 1} − 1)·{was.m} = {size + this.a * was.m} pixels, "
+                     f"jump {was.m}·{this.m} = {was.m * this.m}")
+        if name == "height" and before[0] == before[1] and own[0] == own[1]:
+            return [f"Receptive field: {lines[0]}"]
+    return [f"Receptive field ({name}): {line}" for name, line in zip(("height", "width"),
+                                                                       lines, strict=True)]
+
+
 def _field(reach: Reach) -> list[ReceptiveField] | None:
     if reach is None:
         return None
@@ -189,10 +237,13 @@ class _Costs:
     def row(self, row: LayerReport, before: Reach) -> tuple[Reach, int, int]:
         """One row's own reach, MACs and FLOPs (of one copy); `before` is the reach of
         everything ahead of it, for its receptive field."""
+        working: list[str] = []
         if row.layer is not None:
             known = row.input_shape is not None and row.output_shape is not None
-            macs, flops = OPERATION_RULES[type(row.layer)](row.layer, row) if known else (0, 0)
+            macs, flops, working = (OPERATION_RULES[type(row.layer)](row.layer, row) if known
+                                    else (0, 0, []))
             own = _leaf_reach(row) if known else _GLOBAL
+            working += _field_working(before, own)
         elif row.kind in ("residual", "concat"):
             paths: list[Reach] = []
             macs = flops = 0
@@ -209,7 +260,7 @@ class _Costs:
             own, macs, flops = self.rows(row.children, before)
         total = _times(own, row.count) if row.count > 1 else own
         row.cost = LayerCost(macs=macs, flops=flops, activations=prod(row.output_shape or [0]),
-                             receptive_field=_field(_then(before, total)))
+                             receptive_field=_field(_then(before, total)), working=working)
         return total, macs, flops
 
 

@@ -47,6 +47,7 @@ class LayerCost(BaseModel):
     receptive_field: list[ReceptiveField] | None = Field(
         None, description="height and width; null after a layer that mixes the whole input "
         "(global pooling, flatten, fc)")
+    working: list[str] = Field([], description="the arithmetic of the figures above")
 
 
 class LayerReport(BaseModel):

@@ -183,3 +183,12 @@ def test_metrics_in_the_table_and_the_json(capsys):
     data = json.loads(out)["files"][0]
     assert data["totals"]["macs"] == 416_520 and data["memory"]["batch"] == 1
     assert data["layers"][0]["cost"]["receptive_field"][0] == {"size": 5, "jump": 1, "start": 2.0}
+
+
+def test_explain_with_metrics_works_out_the_operations_and_the_field(capsys):
+    from tests.conftest import run_cli
+
+    _, out, _ = run_cli(capsys, "check", "--metrics", "--explain", str(EXAMPLES / "alexnet.arch"))
+    assert "    MACs: 55·55·96 outputs, 11·11·3 each = 105,415,200\n" in out
+    assert "    FLOPs: 2·105,415,200 + 290,400 bias additions = 211,120,800\n" in out
+    assert "    Receptive field: 19 + (5 − 1)·8 = 51 pixels, jump 8·1 = 8\n" in out

@@ -164,16 +164,20 @@ def _si(count: int) -> str:
 
 def working_blocks(report: SpecReport, layout: str,
                    depth: int | None = None) -> list[tuple[str, list[str]]]:
-    """Per row: a heading and its arithmetic, in the lecture's order. Activations, dropout and
-    rows with nothing to work out are left out."""
+    """Per row: a heading and its arithmetic, in the lecture's order (with `--metrics`, the
+    operations and receptive field too). Activations, dropout and rows with nothing to work
+    out are left out."""
     blocks = []
     for layer in report.rows(depth):
-        if layer.kind in ("activation", "dropout") or not layer.working or (
+        working = list(layer.working)
+        if report.memory is not None and layer.cost is not None:
+            working += layer.cost.working
+        if layer.kind in ("activation", "dropout") or not working or (
                 layer.layer is not None and layer.layer.kind in ("activation", "dropout")):
             continue
         source = f"line {layer.span.line}"
         into = f", input {_shape(layer.input_shape, layout)}" if layer.input_shape else ""
-        blocks.append((f"{layer.path}: {_description(layer)} ({source}{into})", layer.working))
+        blocks.append((f"{layer.path}: {_description(layer)} ({source}{into})", working))
     return blocks
 
 
