@@ -99,7 +99,7 @@ def _arguments() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=FORMATS, default="text", help="output format")
     check.add_argument("--explain", action="store_true",
                        help="show the arithmetic of every layer")
-    check.add_argument("--depth", type=_positive_depth, default=None, metavar="N",
+    check.add_argument("--depth", type=_positive_int, default=None, metavar="N",
                        help="show N levels of nested blocks (1: the spec's own items, with "
                        "each block's subtotal); default: every level")
     check.add_argument("--metrics", action="store_true",
@@ -235,23 +235,13 @@ def _summary(report: SpecReport) -> str:
 
 
 def _positive_int(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number, 1 or more, not {text!r}")
-    return value
-
-
-def _positive_depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--depth takes a number of levels, 1 or more, "
-                                         f"not {text!r}")
     return value
 
 

@@ -81,8 +81,8 @@ def _init_lines(calls: list[Call]) -> list[str]:
     return lines
 
 
-# Written into the exported file when the spec needs them; archcalc.pytorch.model defines the
-# same two classes, and the export tests run both on the same weights.
+# Written into the exported file when the spec needs them, so that it needs only torch;
+# archcalc.pytorch.model defines the same two classes, and a test holds the texts equal.
 _RESIDUAL = '''
 class Residual(nn.Module):
     """body(x) + shortcut(x), added element by element; the shortcut is x itself if None."""
@@ -93,7 +93,7 @@ class Residual(nn.Module):
         self.shortcut = shortcut
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.body(x)
+        out: torch.Tensor = self.body(x)
         return out + (x if self.shortcut is None else self.shortcut(x))
 
 '''

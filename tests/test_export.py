@@ -117,3 +117,14 @@ def test_class_names():
     assert class_name("examples/vgg16_notop.arch") == "Vgg16Notop"
     assert class_name("3d-net.arch") == "Net3dNet"
     assert class_name("<expr>") == "Model"
+
+
+def test_the_exported_helpers_are_the_backends_own_classes():
+    import inspect
+
+    from archcalc.export import _CONCAT, _RESIDUAL
+    from archcalc.pytorch.model import Concat, Residual
+
+    # The exported file must stand alone, so it carries its own copy; it must not drift.
+    assert _RESIDUAL.strip() == inspect.getsource(Residual).strip()
+    assert _CONCAT.strip() == inspect.getsource(Concat).strip()
