@@ -13,13 +13,14 @@ related note for each use it came through.
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any
 
 from lark import Token
 
 from archcalc import ir, syntax
+from archcalc.arguments import Arguments, Env, Value, arg_text, value_text
 from archcalc.diagnostics import Diagnostic, Related, error, warning
+from archcalc.inputs import read_input
 from archcalc.layers import (
     OPTION_PATTERN,
     build_layer,
@@ -28,7 +29,6 @@ from archcalc.layers import (
     read_int,
     resolve_kind,
     suggest_kind,
-    usage_help,
 )
 from archcalc.source import Source, Span
 from archcalc.syntax import token_span, value_span
@@ -37,12 +37,6 @@ from archcalc.syntax import token_span, value_span
 # blocks multiply, and a definition ten levels deep could otherwise exhaust memory.
 MAX_ITEMS = 100_000
 
-Value = int | float | tuple[int, ...]
-Env = dict[str, Value]
-
-# `s=2` or `stride=2` is the option `s2`; so for padding, dilation and groups.
-_KEYWORD_OPTIONS = {"s": "s", "stride": "s", "p": "p", "padding": "p", "d": "d",
-                    "dilation": "d", "g": "g", "groups": "g"}
 
 
 def elaborate(statements: list[Any], source: Source, diagnostics: list[Diagnostic]) -> ir.Spec:
@@ -101,6 +95,7 @@ class _Elaborator:
         self.in_template = 0  # inside a block body or a repeat body
         self.items_made = 0
         self.too_big = False
+        self.arguments = Arguments(source, diagnostics, self.report)
 
     def report(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -184,7 +179,7 @@ class _Elaborator:
                                      f"{where.column}"] if where else [],
                               help=["constants cannot change; give this one another name"]))
             return
-        value = self._evaluate(let.value, env)
+        value = self.arguments.evaluate(let.value, env)
         if value is not None:
             env[name] = value
             self.defined_at.setdefault(id(env), {})[name] = token_span(let.name)
@@ -262,7 +257,7 @@ class _Elaborator:
         if kind is None:
             self._unknown_kind(raw.kind)
         else:
-            tokens = [self._argument(kind.word, arg, env) for arg in raw.args]
+            tokens = [self.arguments.argument(kind.word, arg, env) for arg in raw.args]
             if all(t is not None for t in tokens):
                 layer = build_layer(kind, raw.kind, [t for t in tokens if t is not None],
                                     common, self.diagnostics)
@@ -271,12 +266,12 @@ class _Elaborator:
         return layer  # type: ignore[return-value]
 
     def _repeat(self, raw: syntax.RawRepeat, common: dict[str, Any], env: Env) -> ir.Item | None:
-        count = self._evaluate(raw.count, env)
+        count = self.arguments.evaluate(raw.count, env)
         if count is None:
             return None
         if not isinstance(count, int) or count < 0:
             self.report(error("E204", f"repeat takes a whole number of times, 0 or more, not "
-                              f"{_value_text(count)}", value_span(raw.count)))
+                              f"{value_text(count)}", value_span(raw.count)))
             return None
         self.in_template += 1
         body = self._body(raw.body.statements, dict(env))
@@ -317,7 +312,7 @@ class _Elaborator:
         body = self._body(definition.body.statements, inner)
         self.in_template -= 1
         self.stack.pop()
-        described = " ".join([name, *(_value_text(v) for v in arguments.values())])
+        described = " ".join([name, *(value_text(v) for v in arguments.values())])
         for diagnostic in self.diagnostics[first:]:
             diagnostic.related.append(Related(
                 message=f"in `{described}`, a use of block `{name}`", span=use))
@@ -347,18 +342,18 @@ class _Elaborator:
                                             f"its parameters: {signature}"]))
                     ok = False
                     continue
-                value: Value | None = self._evaluate(arg.value, env)
+                value: Value | None = self.arguments.evaluate(arg.value, env)
             else:
                 if position >= len(params):
                     self.report(error(
                         "E216", f"block `{name}` takes {len(params)} argument"
-                        f"{'s' * (len(params) != 1)}; `{_arg_text(self.source, arg)}` is one "
+                        f"{'s' * (len(params) != 1)}; `{arg_text(self.source, arg)}` is one "
                         "too many", value_span(arg), help=[f"its parameters: {signature}"]))
                     ok = False
                     continue
                 key = params[position]
                 position += 1
-                value = self._evaluate(arg, env)
+                value = self.arguments.evaluate(arg, env)
             if key in bound:
                 self.report(error("E216", f"block `{name}` is given `{key}` twice",
                                   value_span(arg)))
@@ -376,114 +371,12 @@ class _Elaborator:
                                   token_span(raw.kind), help=[f"its parameters: {signature}"]))
                 ok = False
                 continue
-            default = self._evaluate(param.default, self.globals)
+            default = self.arguments.evaluate(param.default, self.globals)
             if default is None:
                 ok = False
             else:
                 bound[key] = default
         return ({key: bound[key] for key in params if key in bound} if ok else None), frozen
-
-    # Arguments and arithmetic
-
-    def _argument(self, kind: str, arg: syntax.Arg, env: Env) -> Token | None:
-        """An argument as the token the layer readers expect, with its arithmetic done."""
-        if isinstance(arg, syntax.KeywordArg):
-            letter = _KEYWORD_OPTIONS.get(str(arg.name).lower())
-            if letter is None:
-                self.report(error("E201", f"{kind} does not take `{arg.name}=`",
-                                  token_span(arg.name),
-                                  help=["named arguments are the options stride (s), padding "
-                                        "(p), dilation (d) and groups (g), as in `s=2`; "
-                                        "the rest are plain numbers", usage_help(kind)]))
-                return None
-            value = self._evaluate(arg.value, env)
-            if value is None:
-                return None
-            if isinstance(value, float):
-                self.report(error("E201", f"`{arg.name}` takes a whole number, not {value:g}",
-                                  value_span(arg.value)))
-                return None
-            if isinstance(value, int) and value < 0:
-                self.report(error("E204", f"`{arg.name}` cannot be negative ({value})",
-                                  value_span(arg.value)))
-                return None
-            text = "x".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
-            return _token("NAME", f"{letter}{text}", arg.span)
-        if isinstance(arg, Token) and (arg.type != "NAME" or str(arg) not in env):
-            return arg  # a number, a size, or a word such as `same`
-        if isinstance(arg, syntax.Arithmetic) and self._looks_negative(arg):
-            right = value_span(arg.right)
-            self.report(error(
-                "E201", f"`{_arg_text(self.source, arg)}` reads as one argument, a "
-                "subtraction", self.source.span(right.start - 1, right.end),
-                help=[f"sizes and counts are never negative; write `{kind} 3 64`, or put "
-                      "spaces on both sides of a `-` that subtracts"]))
-            return None
-        value = self._evaluate(arg, env)
-        return None if value is None else _value_token(value, value_span(arg))
-
-    def _looks_negative(self, arg: syntax.Arithmetic) -> bool:
-        """`conv 3 -64`: a space before the `-` and none after it, as a negative number."""
-        if arg.op not in ("-", "+"):
-            return False
-        gap = self.source.text[value_span(arg.left).end:value_span(arg.right).start]
-        return gap[:1].isspace() and not gap[-1:].isspace()
-
-    def _evaluate(self, value: syntax.Value, env: Env) -> Value | None:
-        if isinstance(value, Token):
-            if value.type == "NAME":
-                return self._lookup(value, env)
-            if value.type == "DECIMAL":
-                return float(str(value).replace(",", "").replace("_", ""))
-            if value.type == "SIZE":
-                return read_dims(value, self.diagnostics)
-            return read_int(value, self.diagnostics)
-        left, right = self._evaluate(value.left, env), self._evaluate(value.right, env)
-        if left is None or right is None:
-            return None
-        if isinstance(left, tuple) or isinstance(right, tuple):
-            self.report(error("E213", "arithmetic works on numbers, not on sizes such as 3x3",
-                              value.span))
-            return None
-        return self._arithmetic(value, left, right)
-
-    def _arithmetic(self, value: syntax.Arithmetic, left: int | float,
-                    right: int | float) -> Value | None:
-        text = self.source.text[value.span.start:value.span.end]
-        if value.op in ("/", "//") and right == 0:
-            self.report(error("E213", f"`{text}` divides by zero", value.span))
-            return None
-        if value.op == "+":
-            return left + right
-        if value.op == "-":
-            return left - right
-        if value.op == "*":
-            return left * right
-        if value.op == "//":
-            return left // right
-        if isinstance(left, int) and isinstance(right, int):
-            if left % right:
-                self.report(error(
-                    "E213", f"`{text}` is {left}/{right} = {left / right:g}, not a whole "
-                    "number", value.span,
-                    help=[f"`//` rounds down ({left // right}); or choose sizes that divide"]))
-                return None
-            return left // right
-        return left / right
-
-    def _lookup(self, name: Token, env: Env) -> Value | None:
-        word = str(name)
-        if word in env:
-            return env[word]
-        close = difflib.get_close_matches(word, list(env), n=1)
-        if close:
-            hint = f"did you mean `{close[0]}`?"
-        elif env:
-            hint = f"the names known here: {', '.join(sorted(env))}"
-        else:
-            hint = f"define it first, as in `let {word} = 64`"
-        self.report(error("E207", f"unknown name `{word}`", token_span(name), help=[hint]))
-        return None
 
     # The input, expectations and unknown kinds, as before blocks existed
 
@@ -500,52 +393,7 @@ class _Elaborator:
             self.report(error("E211", "`input` must be the first statement, and only one",
                               span, notes=[where]))
             return
-        parts = re.split(r"[ \t]*[xX×][ \t]*", str(raw.dims))
-        if any(not part.isdigit() for part in parts):
-            self._symbolic_input(raw, parts, span)
-            return
-        dims = read_dims(raw.dims, self.diagnostics)
-        if dims is None:
-            return
-        problem = None
-        if len(dims) == 2:
-            problem = (f"an image input is H x W x C; for a grayscale image write "
-                       f"`input {dims[0]}x{dims[1]}x1`")
-        elif len(dims) > 3:
-            problem = ("write the input as H x W x C (the batch size is not part of it), "
-                       "or N for a flat vector")
-        elif min(dims) < 1:
-            problem = "every size of the input must be at least 1"
-        if problem:
-            self.report(error("E212", f"malformed input shape `{raw.dims}`",
-                              token_span(raw.dims), help=[problem]))
-            return
-        self.input = ir.InputDecl(shape=dims, span=span)
-
-    def _symbolic_input(self, raw: syntax.RawInput, parts: list[str], span: Span) -> None:
-        """`input HxWx3`: the height and width left open, as letters."""
-        problem = None
-        if len(parts) != 3:
-            problem = ("letters stand for an image's height and width: write `input HxWx3`; a "
-                       "flat input needs a number")
-        elif not parts[2].isdigit():
-            problem = "the number of channels must be a number: it decides the parameter counts"
-        if problem:
-            self.report(error("E212", f"malformed input shape `{raw.dims}`",
-                              token_span(raw.dims), help=[problem]))
-            return
-        numbers = [read_int(_token("INT", part, token_span(raw.dims)), self.diagnostics)
-                   if part.isdigit() else 0 for part in parts]
-        if any(n is None for n in numbers) or min(n for n in numbers if n is not None) < 0 \
-                or numbers[2] == 0 or any(part.isdigit() and part.strip("0") == ""
-                                          for part in parts):
-            self.report(error("E212", f"malformed input shape `{raw.dims}`",
-                              token_span(raw.dims),
-                              help=["every size of the input must be at least 1"]))
-            return
-        symbols = tuple(None if part.isdigit() else part for part in parts)
-        self.input = ir.InputDecl(shape=tuple(n or 0 for n in numbers), symbols=symbols,
-                                  span=span)
+        self.input = read_input(raw, span, self.diagnostics)
 
     def _unknown_kind(self, token: Token) -> None:
         word = str(token)
@@ -584,27 +432,3 @@ class _Elaborator:
             fields[what] = value
             fields[f"{what}_span"] = item_span
         return ir.Expectation(span=span, **fields)
-
-
-def _token(kind: str, text: str, span: Span) -> Token:
-    return Token(kind, text, start_pos=span.start, line=span.line, column=span.column,
-                 end_line=span.end_line, end_column=span.end_column, end_pos=span.end)
-
-
-def _value_token(value: Value, span: Span) -> Token:
-    if isinstance(value, tuple):
-        return _token("SIZE", "x".join(str(v) for v in value), span)
-    if isinstance(value, float):
-        return _token("DECIMAL", repr(value), span)
-    return _token("INT", str(value), span)
-
-
-def _value_text(value: Value) -> str:
-    if isinstance(value, tuple):
-        return "x".join(str(v) for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _arg_text(source: Source, arg: syntax.Arg) -> str:
-    span = value_span(arg)
-    return source.text[span.start:span.end]
