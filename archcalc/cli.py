@@ -134,6 +134,21 @@ def _arguments() -> argparse.ArgumentParser:
 
     commands.add_parser("schema", help="print the JSON Schema of `check --format json`")
 
+    grade = commands.add_parser(
+        "grade", help="grade a class: each submission's answers, one row per student",
+        description="Grade submissions: specs with `expect` answers, or with --key, CSV answer "
+        "sheets (layer,shape,params). Folders are searched for .arch and .csv files. A "
+        "submission that cannot be read is reported and the rest are still graded.")
+    grade.add_argument("submissions", nargs="*", metavar="SUBMISSION",
+                       help="spec or answer-sheet files, or folders of them")
+    grade.add_argument("--key", metavar="KEY.arch",
+                       help="the reference spec: its `expect` answers are the questions")
+    grade.add_argument("--blank", action="store_true",
+                       help="print a blank CSV answer sheet for the key's questions")
+    grade.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    grade.add_argument("--details", action="store_true",
+                       help="each wrong answer with the right working and the likely mistake")
+
     solve = commands.add_parser(
         "solve", help="the input sizes a network takes and divides exactly; the padding or "
         "stride that makes a layer reach a size",
@@ -339,6 +354,32 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from archcalc.grading import BadKey, Key, grade, submissions
+    from archcalc.render.grading import render_grades, render_grades_csv
+
+    try:
+        key = Key(Path(args.key)) if args.key else None
+    except (BadKey, ValueError) as exc:
+        raise UsageError(f"--key {args.key}: {exc}") from None
+    if args.blank:
+        if key is None:
+            raise UsageError("--blank prints the answer sheet of a key: give --key")
+        sys.stdout.write(key.blank_sheet())
+        return EXIT_OK
+    paths = submissions(args.submissions)
+    if not paths:
+        raise UsageError("nothing to grade: give submission files or folders")
+    report = grade(paths, key)
+    if args.format == "json":
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(render_grades_csv(report))
+    else:
+        sys.stdout.write(render_grades(report, args.details) + "\n")
+    return EXIT_OK
+
+
 def _solve(args: argparse.Namespace) -> int:
     from archcalc.render.solve import render_axes, render_target
     from archcalc.solve import solve_axes, target_options
@@ -427,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args)
         if args.command == "solve":
             return _solve(args)
+        if args.command == "grade":
+            return _grade(args)
         if args.command == "export":
             return _export(args)
         if args.command in ("train", "evaluate", "predict"):
