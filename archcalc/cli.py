@@ -149,6 +149,22 @@ def _arguments() -> argparse.ArgumentParser:
     grade.add_argument("--details", action="store_true",
                        help="each wrong answer with the right working and the likely mistake")
 
+    quiz = commands.add_parser(
+        "quiz", help="generate exercises with answer keys",
+        description="Generate small networks with questions about them: seeded and "
+        "reproducible. Markdown or LaTeX, with --answers the key with the working; --format "
+        "arch writes each question as a spec with `expect` answers, a key for `archcalc grade`.")
+    quiz.add_argument("--seed", type=int, default=0)
+    quiz.add_argument("--count", type=_positive_int, default=5)
+    quiz.add_argument("--level", choices=("easy", "medium", "hard"), default="medium")
+    quiz.add_argument("--topics", default="shape,params",
+                      help="comma list of: shape, params, padding, stride, pooling, "
+                      "receptive-field (default shape,params)")
+    quiz.add_argument("--format", choices=("markdown", "latex", "arch"), default="markdown")
+    quiz.add_argument("--answers", action="store_true", help="the answer key, with the working")
+    quiz.add_argument("-o", "--output", metavar="DIR",
+                      help="with --format arch: write questionNN.arch files here")
+
     solve = commands.add_parser(
         "solve", help="the input sizes a network takes and divides exactly; the padding or "
         "stride that makes a layer reach a size",
@@ -380,6 +396,37 @@ def _grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _quiz(args: argparse.Namespace) -> int:
+    from archcalc import quiz
+
+    topics = tuple(t.strip() for t in args.topics.split(",") if t.strip())
+    unknown = [t for t in topics if t not in quiz.TOPICS]
+    if unknown or not topics:
+        raise UsageError(f"--topics: unknown {', '.join(unknown) or 'nothing'}; choose from "
+                         + ", ".join(quiz.TOPICS))
+    questions = quiz.make_quiz(args.seed, args.count, args.level, topics)
+    if len(questions) < args.count:
+        raise UsageError(f"only {len(questions)} different questions of this level and these "
+                         "topics; ask for fewer, or add topics")
+    if args.format == "markdown":
+        sys.stdout.write(quiz.render_markdown(questions, args.answers))
+    elif args.format == "latex":
+        sys.stdout.write(quiz.render_latex(questions, args.answers))
+    elif args.output:
+        folder = Path(args.output)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for question in questions:
+                (folder / f"question{question.number:02d}.arch").write_text(
+                    question.key_spec(), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write to {args.output}: {exc.strerror or exc}") from None
+        print(f"wrote {len(questions)} keys to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write("\n".join(f"# question {q.number}\n{q.key_spec()}" for q in questions))
+    return EXIT_OK
+
+
 def _solve(args: argparse.Namespace) -> int:
     from archcalc.render.solve import render_axes, render_target
     from archcalc.solve import solve_axes, target_options
@@ -470,6 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _solve(args)
         if args.command == "grade":
             return _grade(args)
+        if args.command == "quiz":
+            return _quiz(args)
         if args.command == "export":
             return _export(args)
         if args.command in ("train", "evaluate", "predict"):
