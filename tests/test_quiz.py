@@ -66,7 +66,7 @@ def test_markdown_and_latex_with_and_without_answers():
 
 
 def test_quiz_command(capsys, tmp_path):
-    status, out, _ = run_cli(capsys, "quiz", "--seed", "4", "--count", "3", "--format", "arch",
+    status, _, _ = run_cli(capsys, "quiz", "--seed", "4", "--count", "3", "--format", "arch",
                              "-o", str(tmp_path / "keys"))
     assert status == 0 and sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
         "question01.arch", "question02.arch", "question03.arch"]
