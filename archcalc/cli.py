@@ -165,6 +165,10 @@ def _arguments() -> argparse.ArgumentParser:
     quiz.add_argument("-o", "--output", metavar="DIR",
                       help="with --format arch: write questionNN.arch files here")
 
+    draw = commands.add_parser("draw", help="draw the network as an SVG picture")
+    draw.add_argument("file", metavar="FILE")
+    draw.add_argument("-o", "--output", metavar="OUT.svg", help="where to write (default: stdout)")
+
     solve = commands.add_parser(
         "solve", help="the input sizes a network takes and divides exactly; the padding or "
         "stride that makes a layer reach a size",
@@ -427,6 +431,32 @@ def _quiz(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _draw(args: argparse.Namespace) -> int:
+    from archcalc.render.draw import render_svg
+
+    report = _checked(args.file)
+    if report.input_formula is not None:
+        raise UsageError(f"{args.file}: a drawing needs numbers for the input's size")
+    _write_or_print(render_svg(report), args.output, "drawing")
+    return EXIT_OK
+
+
+def _write_or_print(text: str, output: str | None, what: str) -> None:
+    """Write a file whole (or not at all), or print to stdout."""
+    if not output:
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"wrote {output}: {what}", file=sys.stderr)
+
+
 def _solve(args: argparse.Namespace) -> int:
     from archcalc.render.solve import render_axes, render_target
     from archcalc.solve import solve_axes, target_options
@@ -474,19 +504,7 @@ def _export(args: argparse.Namespace) -> int:
 
     report = _checked(args.file)
     name = args.class_name or class_name(report.source)
-    source = export_source(report, name)
-    if not args.output:
-        sys.stdout.write(source)
-        return EXIT_OK
-    target = Path(args.output)
-    temporary = target.with_name(f".{target.name}.tmp")
-    try:  # write whole or not at all
-        temporary.write_text(source, encoding="utf-8")
-        temporary.replace(target)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(f"wrote {args.output}: class {name}", file=sys.stderr)
+    _write_or_print(export_source(report, name), args.output, f"class {name}")
     return EXIT_OK
 
 
@@ -519,6 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _grade(args)
         if args.command == "quiz":
             return _quiz(args)
+        if args.command == "draw":
+            return _draw(args)
         if args.command == "export":
             return _export(args)
         if args.command in ("train", "evaluate", "predict"):
