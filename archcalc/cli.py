@@ -252,6 +252,15 @@ def _training_arguments(commands: Any) -> None:
     evaluate.add_argument("-o", "--output", type=Path, metavar="PNG",
                           help="confusion matrix picture (default: RUN/confusion.png)")
 
+    maps = commands.add_parser(
+        "featuremaps", help="a trained run's feature maps for an image, and its first filters")
+    maps.add_argument("run", type=Path, metavar="RUN", help="run folder or model file")
+    maps.add_argument("image", type=Path, metavar="IMAGE")
+    maps.add_argument("-o", "--output", type=Path, metavar="PNG",
+                      help="where to save the picture (default: featuremaps.png)")
+    maps.add_argument("--channels", type=_positive_int, default=32, metavar="N",
+                      help="tiles per layer at most (default 32)")
+
     predict = commands.add_parser("predict", help="the top classes of an image")
     predict.add_argument("run", type=Path, metavar="RUN", help="run folder or model file")
     predict.add_argument("image", type=Path, metavar="IMAGE")
@@ -541,7 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _draw(args)
         if args.command == "export":
             return _export(args)
-        if args.command in ("train", "evaluate", "predict"):
+        if args.command in ("train", "evaluate", "predict", "featuremaps"):
             return _training_command(args)
         return _check_without_cycle_collection(args)
     except UsageError as exc:

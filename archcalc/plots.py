@@ -67,3 +67,64 @@ def confusion_matrix(matrix: list[list[int]], names: list[str], path: Path) -> N
                       color="white" if count > peak / 2 else "black")
     _save(figure, path)
     plt.close(figure)
+
+
+def _tile(array: Any) -> Any:
+    """One map scaled to [0, 1] on its own range (a constant map is mid-grey)."""
+    low, high = float(array.min()), float(array.max())
+    return (array - low) / (high - low) if high > low else array * 0 + 0.5
+
+
+def _mosaic(tiles: list[Any], columns: int) -> Any:
+    """Equal-sized tiles in rows of `columns`, a one-pixel gap between them."""
+    import numpy as np
+
+    height, width = tiles[0].shape[:2]
+    rows = -(-len(tiles) // columns)
+    shape = (rows * (height + 1) - 1, columns * (width + 1) - 1, *tiles[0].shape[2:])
+    canvas = np.ones(shape)
+    for index, tile in enumerate(tiles):
+        row, column = divmod(index, columns)
+        canvas[row * (height + 1):row * (height + 1) + height,
+               column * (width + 1):column * (width + 1) + width] = tile
+    return canvas
+
+
+def feature_map_grid(image: Any, layers: list[tuple[str, Any]], filters: Any, limit: int,
+                     path: Path) -> None:
+    """The input, the first conv layer's filters (as colour tiles when the input has three
+    channels), and for each conv layer a grid of its feature maps, one tile per channel (up
+    to `limit`), each labelled with the layer and its shape."""
+    import numpy as np
+
+    plt = _pyplot()
+    rows = 1 + len(layers)
+    figure, axes = plt.subplots(rows, 2, figsize=(12, 2.6 * rows),
+                                gridspec_kw={"width_ratios": [1, 4]}, squeeze=False)
+    axes[0][0].imshow(image if image.shape[2] == 3 else image[..., 0], cmap="gray")
+    axes[0][0].set_title("input", fontsize=9)
+    if filters is not None:
+        kernels = [_tile(np.moveaxis(f, 0, -1)) if f.shape[0] == 3 else _tile(f.mean(axis=0))
+                   for f in filters[:limit]]
+        colour = filters.shape[1] == 3
+        axes[0][1].imshow(_mosaic(kernels, min(8, len(kernels))),
+                          cmap=None if colour else "gray", interpolation="nearest")
+        axes[0][1].set_title(f"{layers[0][0].split(':')[0]}: the first {len(kernels)} of "
+                             f"{filters.shape[0]} filters, {filters.shape[2]}x{filters.shape[3]}"
+                             + (" (RGB)" if colour else " (mean over input channels)"),
+                             fontsize=9)
+    for row, (title, maps) in enumerate(layers, start=1):
+        shown = [_tile(m) for m in maps[:limit]]
+        axes[row][1].imshow(_mosaic(shown, min(8, len(shown))), cmap="viridis",
+                            interpolation="nearest")
+        axes[row][1].set_title(f"{title}: {maps.shape[1]}x{maps.shape[2]}x{maps.shape[0]}"
+                               + (f", the first {len(shown)} channels"
+                                  if len(shown) < maps.shape[0] else ""), fontsize=9)
+        axes[row][0].axis("off")
+    for row in axes:
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    figure.tight_layout()
+    _save(figure, path)
+    plt.close(figure)

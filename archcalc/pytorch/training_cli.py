@@ -78,10 +78,28 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _featuremaps(args: argparse.Namespace) -> int:
+    from archcalc.plots import feature_map_grid
+    from archcalc.pytorch.featuremaps import feature_maps
+
+    result = feature_maps(args.run, args.image)
+    target = args.output or Path("featuremaps.png")
+    feature_map_grid(result.image, [(f"{layer.path}: {layer.description}", layer.maps)
+                                    for layer in result.layers],
+                     result.filters, args.channels, target)
+    for layer in result.layers:
+        channels, height, width = layer.maps.shape
+        print(f"{layer.path}: {height}x{width}x{channels}")
+    print(f"saved {target}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one of the training commands; a problem with the inputs is a message, exit 1."""
     try:
-        return {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
+        commands = {"train": _train, "evaluate": _evaluate, "predict": _predict,
+                    "featuremaps": _featuremaps}
+        return commands[args.command](args)
     except PROBLEMS as exc:
         print(f"archcalc: error: {exc}", file=sys.stderr)
         return 1
