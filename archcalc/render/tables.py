@@ -211,8 +211,10 @@ def render_markdown(report: SpecReport, layout: str, explain: bool,
                     depth: int | None = None) -> str:
     # Markdown collapses spaces; nested rows are indented with non-breaking ones.
     header, rows = table_rows(report, layout, depth=depth, indent="\u00a0\u00a0")
-    rows.append(["**Total**", "", "", f"**{number(report.totals.params)}**"]
-                + [""] * (len(header) - 4))
+    costs = ([f"**{number(report.totals.macs)}**", f"**{number(report.totals.flops)}**"]
+             if report.memory else [])
+    rows.append(["**Total**", "", "", f"**{number(report.totals.params)}**", *costs]
+                + [""] * (len(header) - 4 - len(costs)))
     parts = [f"### {report.source}", _tabulate(rows, header, "github")]
     parts.append("\n".join(f"- {line}" for line in totals_lines(report)))
     if explain:
