@@ -131,7 +131,17 @@ def _mistake(row: LayerReport, answer: Answer) -> WrongAnswer:
                        working=row.working)
 
 
-def _score(result: StudentResult) -> StudentResult:
+def _tally(result: StudentResult,
+           graded: list[tuple[Question, tuple[LayerReport, Answer] | None]]) -> StudentResult:
+    """Count each question right, wrong (keeping the working) or missing, and score."""
+    for _, found in graded:
+        if found is None:
+            result.missing += 1
+        elif found[1].right:
+            result.right += 1
+        else:
+            result.wrong += 1
+            result.mistakes.append(_mistake(*found))
     asked = result.right + result.wrong + result.missing
     result.score = result.right / asked if asked else None
     return result
@@ -160,17 +170,7 @@ def grade_spec(path: Path, text: str, key: Key | None) -> StudentResult:
         (row.path, answer.quantity): (row, answer)
         for row in report.rows() for answer in row.answers}
     questions = key.questions if key is not None else list(answered)
-    for question in questions:
-        if question not in answered:
-            result.missing += 1
-            continue
-        row, answer = answered[question]
-        if answer.right:
-            result.right += 1
-        else:
-            result.wrong += 1
-            result.mistakes.append(_mistake(row, answer))
-    return _score(result)
+    return _tally(result, [(q, answered.get(q)) for q in questions])
 
 
 def _sheet_value(cell: str, quantity: str) -> tuple[int, ...] | int:
@@ -208,18 +208,9 @@ def grade_sheet(path: Path, text: str, key: Key) -> StudentResult:
                 result.error = (f"line {number}: `{cell.strip()}` is not a "
                                 f"{'shape such as 55x55x96' if quantity == 'shape' else 'number'}")
                 return result
-    for question in key.questions:
-        if question not in answers:
-            result.missing += 1
-            continue
-        row = key.rows[question[0]]
-        answer = _sheet_answer(row, question[1], answers[question])
-        if answer.right:
-            result.right += 1
-        else:
-            result.wrong += 1
-            result.mistakes.append(_mistake(row, answer))
-    return _score(result)
+    graded = [(q, (key.rows[q[0]], _sheet_answer(key.rows[q[0]], q[1], answers[q]))
+               if q in answers else None) for q in key.questions]
+    return _tally(result, graded)
 
 
 def _sheet_answer(row: LayerReport, quantity: str, given: tuple[int, ...] | int) -> Answer:

@@ -11,8 +11,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 from PIL import Image, ImageDraw  # noqa: E402
 
-from archcalc.pytorch.evaluate import _normalise, load_run  # noqa: E402
-from archcalc.pytorch.featuremaps import feature_maps, read_image  # noqa: E402
+from archcalc.pytorch.evaluate import _normalise, load_run, read_image  # noqa: E402
+from archcalc.pytorch.featuremaps import feature_maps  # noqa: E402
 from archcalc.pytorch.train import train  # noqa: E402
 from archcalc.train_config import TrainConfig  # noqa: E402
 

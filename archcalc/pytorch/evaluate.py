@@ -68,21 +68,26 @@ def evaluate(run: Path, data_source: str, *, samples: int = 2000, seed: int = 1,
     return Evaluation(correct / len(data), matrix.tolist(), saved.class_names, len(data))
 
 
-def predict(run: Path, image_path: Path, top: int = 5) -> list[tuple[str, float]]:
-    """The most probable classes of one image, with their softmax probabilities."""
+def read_image(path: Path, saved: SavedModel) -> torch.Tensor:
+    """An image file as the run's input: 1 x C x H x W uint8 at the spec's size (1 x N for a
+    flat input of N = s·s values)."""
     from PIL import Image, UnidentifiedImageError
 
-    model, saved = load_run(run)
     height, width, channels, flat = image_size(saved.input_shape)
     try:
-        with Image.open(image_path) as image:
+        with Image.open(path) as image:
             array = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32)
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise DataError(f"cannot read the image {image_path}: {exc}") from None
+        raise DataError(f"cannot read the image {path}: {exc}") from None
     array = array[None, ..., None] if array.ndim == 2 else array[None]
     images = _fit(array, height, width, channels)
-    if flat:
-        images = images.flatten(1)
+    return images.flatten(1) if flat else images
+
+
+def predict(run: Path, image_path: Path, top: int = 5) -> list[tuple[str, float]]:
+    """The most probable classes of one image, with their softmax probabilities."""
+    model, saved = load_run(run)
+    images = read_image(image_path, saved)
     with torch.no_grad():
         probabilities = torch.softmax(model.logits(_normalise(images, saved)), dim=1)[0]
     best = probabilities.topk(min(top, len(probabilities)))

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from archcalc.pytorch.data import DataError, _fit, image_size
-from archcalc.pytorch.evaluate import _normalise, load_run
+from archcalc.pytorch.data import DataError
+from archcalc.pytorch.evaluate import _normalise, load_run, read_image
 from archcalc.pytorch.runs import SavedModel
 from archcalc.torch_map import leaf_calls, module_calls
 
@@ -30,25 +30,11 @@ class FeatureMaps:
     filters: np.ndarray | None  # the first conv's weights: K x C x F x F
 
 
-def read_image(path: Path, saved: SavedModel) -> torch.Tensor:
-    """An image file as the run's input: 1 x C x H x W, uint8 values, at the spec's size."""
-    from PIL import Image, UnidentifiedImageError
-
-    height, width, channels, flat = image_size(saved.input_shape)
-    if flat:
-        raise DataError("feature maps need a convolutional network with an image input")
-    try:
-        with Image.open(path) as image:
-            array = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise DataError(f"cannot read the image {path}: {exc}") from None
-    array = array[None, ..., None] if array.ndim == 2 else array[None]
-    return _fit(array, height, width, channels)
-
-
 def feature_maps(run: Path, image_path: Path) -> FeatureMaps:
     """Run one image through a trained run and keep every conv layer's output."""
     model, saved = load_run(run)
+    if len(saved.input_shape) != 3:
+        raise DataError("feature maps need a convolutional network with an image input")
     images = read_image(image_path, saved)
     report = model_report(saved)
     convs = [(path, call) for path, call in leaf_calls(module_calls(report))
