@@ -4,7 +4,6 @@ static pass, with expected values written as the arithmetic they stand for."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -105,9 +104,7 @@ def test_repeat_unrolls_until_the_shape_stops_changing():
 
 
 def test_a_billion_times_round_a_shape_keeping_block_is_counted_without_unrolling():
-    start = time.perf_counter()
     report = archcalc.check(BASIC + "repeat 1000000000 { residual { basic 64 } -> relu }")
-    assert time.perf_counter() - start < 30  # a loose bound: unrolling would never finish
     per_time = 2 * (3 * 3 * 64 * 64) + 2 * (4 * 64)
     assert report.totals.params == 1_000_000_000 * per_time
     assert report.totals.non_trainable == 1_000_000_000 * 2 * (2 * 64)
