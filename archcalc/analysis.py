@@ -50,11 +50,13 @@ def analyze(spec: ir.Spec) -> SpecReport:
 def _symbolic(spec: ir.Spec) -> SpecReport:
     """`input HxWx3`: the pass at a large size, then sizes as formulas in H and W."""
     assert spec.input is not None
+    if any(d.is_error for d in spec.diagnostics):  # nothing to make formulas of
+        return _Analysis(spec.model_copy(update={"input": None})).run()
     sizes = representative(spec)
     if sizes is None:
         failed = spec.model_copy(update={"input": None, "diagnostics": [
-            *spec.diagnostics, error("E217", "no input size fits every layer (tried "
-                                     f"{REPRESENTATIVE.start:,} to {REPRESENTATIVE.stop - 1:,})",
+            *spec.diagnostics, error("E217", "no input size from 1 to "
+                                     f"{REPRESENTATIVE.stop - 1:,} fits every layer",
                                      spec.input.span)]})
         return _Analysis(failed).run()
     numeric = ir.InputDecl(shape=(*sizes, spec.input.shape[2]), span=spec.input.span)

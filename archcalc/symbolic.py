@@ -23,7 +23,7 @@ from archcalc.report import LayerReport, SpecReport
 from archcalc.solve import progressions, walk
 
 MAX_TIMES = 10_000
-REPRESENTATIVE = range(4096, 8193)  # sizes tried for the numbers that do not depend on H
+REPRESENTATIVE = range(4096, 4608)  # sizes tried for the numbers that do not depend on H
 
 
 @dataclass(frozen=True)
