@@ -16,7 +16,7 @@ from archcalc.compounds import concat_outcome, residual_outcome
 from archcalc.diagnostics import Diagnostic, Related, error
 from archcalc.geometry import number
 from archcalc.metrics import add_costs
-from archcalc.report import Answer, AnswerSummary, LayerReport, SpecReport, Totals
+from archcalc.report import Answer, AnswerSummary, LayerReport, SpecReport, Totals, walk
 from archcalc.rules import PARAM_RULES, SHAPE_RULES, ParamCount, ShapeOutcome, shape_text
 from archcalc.source import Span
 from archcalc.symbolic import REPRESENTATIVE, add_formulas, representative
@@ -83,7 +83,7 @@ class _Analysis:
                     and not any(d.is_error for d in spec.diagnostics))
         diagnostics = _merged(self.diagnostics)
         diagnostics.sort(key=lambda d: d.span.start)  # stable: a layer's own order stays
-        graded = [a for row in walk_rows(layers) for a in row.answers]
+        graded = [a for row in walk(layers) for a in row.answers]
         return SpecReport(
             source=spec.name,
             input_shape=list(spec.input.shape) if spec.input else None,
@@ -258,14 +258,6 @@ class _Analysis:
                 return children, output
             shape = output
         return children, shape
-
-
-def walk_rows(rows: list[LayerReport]) -> list[LayerReport]:
-    out: list[LayerReport] = []
-    for row in rows:
-        out.append(row)
-        out += walk_rows(row.children)
-    return out
 
 
 def _leaf_count(items: list[ir.Item]) -> int:

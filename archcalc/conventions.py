@@ -55,7 +55,7 @@ def disagreements(spec: ir.Spec) -> list[tuple[str, dict[str, list[int] | None]]
     reports: dict[str, SpecReport] = {name: analyze(under(spec, name)) for name in CONVENTIONS}
     shapes = {name: {row.path: row.output_shape for row in report.rows()}
               for name, report in reports.items()}
-    paths = [row.path for row in reports["pytorch"].rows() if row.layer is not None]
+    paths = [row.path for row in reports["pytorch"].leaves()]
     out = []
     for path in paths:
         seen = {name: shapes[name].get(path) for name in CONVENTIONS}

@@ -101,7 +101,7 @@ class Key:
 
 
 def _network(report: SpecReport) -> list[tuple[str, str]]:
-    return [(row.path, row.description) for row in report.rows() if row.layer is not None]
+    return [(row.path, row.description) for row in report.leaves()]
 
 
 # --- One submission ------------------------------------------------------------------------

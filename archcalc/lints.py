@@ -18,7 +18,7 @@ FC_SHARE = 0.5  # an fc layer holding more than this share of the parameters is 
 
 def lint(report: SpecReport) -> list[Diagnostic]:
     """The lint warnings for a checked spec, in source order."""
-    leaves = [row for row in report.rows() if row.layer is not None]
+    leaves = list(report.leaves())
     found: list[Diagnostic] = []
     found += _softmax_inside(leaves)
     found += _bias_before_batchnorm(report.layers)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from archcalc.analysis import analyze
 from archcalc.geometry import number
 from archcalc.parser import parse
-from archcalc.report import LayerReport, SpecReport
+from archcalc.report import LayerReport
 from archcalc.rules import shape_text
 
 TOPICS = ("shape", "params", "padding", "stride", "pooling", "receptive-field")
@@ -179,8 +179,3 @@ def render_latex(questions: list[Question], answers: bool) -> str:
             lines.append(r"\emph{The trap: " + latex_escape(question.trap) + ".}")
     lines.append(r"\end{enumerate}")
     return "\n".join(lines) + "\n"
-
-
-def report_of(question: Question) -> SpecReport:
-    """The static report of a question's network (for tests and graders)."""
-    return analyze(parse(question.spec))

@@ -276,10 +276,9 @@ def add_formulas(report: SpecReport, spec: ir.Spec) -> SpecReport:
     report.conditions = [f"{symbol} ≥ {number(bound)}" for symbol, bound in walker.bounds.items()]
     report.exactness = [exactness(spec, axis, symbol) for axis, symbol in enumerate(symbols[:2])
                         if symbol is not None and not walker.diagnostics]
-    formulas = [row.params_formula for row in report.rows() if row.params_formula
-                and row.layer is not None]
+    formulas = [row.params_formula for row in report.leaves() if row.params_formula]
     if formulas:
-        numeric = sum((row.params or 0) for row in report.rows() if row.layer is not None)
+        numeric = sum((row.params or 0) for row in report.leaves())
         report.totals.params_formula = " + ".join([number(numeric), *formulas])
     _resum(report.layers)
     report.totals.params = sum(row.params or 0 for row in report.layers)

@@ -11,19 +11,27 @@ import torch
 from tabulate import tabulate
 
 from archcalc.pytorch.data import DataError, _fit, image_size, load_data
-from archcalc.pytorch.model import ArchModel, to_torch
+from archcalc.pytorch.model import ArchModel, report_of, to_torch
 from archcalc.pytorch.runs import RunError, SavedModel
+from archcalc.report import SpecReport
 
 
 def load_run(run: Path) -> tuple[ArchModel, SavedModel]:
     """The trained model of a run folder (or of a model.safetensors), ready for inference."""
+    model, saved, _ = load_run_report(run)
+    return model, saved
+
+
+def load_run_report(run: Path) -> tuple[ArchModel, SavedModel, SpecReport]:
+    """As load_run, with the static report of the run's spec that the model was built from."""
     saved = SavedModel.load(run)
-    model = to_torch(saved.spec)
+    report = report_of(saved.spec)
+    model = to_torch(report)
     try:
         model.load_state_dict(saved.weights)
     except RuntimeError as exc:
         raise RunError(f"the weights in {run} do not fit its spec: {exc}") from None
-    return model.eval(), saved
+    return model.eval(), saved, report
 
 
 def _normalise(images: torch.Tensor, saved: SavedModel) -> torch.Tensor:

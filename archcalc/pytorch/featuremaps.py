@@ -11,8 +11,7 @@ import numpy as np
 import torch
 
 from archcalc.pytorch.data import DataError
-from archcalc.pytorch.evaluate import _normalise, load_run, read_image
-from archcalc.pytorch.runs import SavedModel
+from archcalc.pytorch.evaluate import _normalise, load_run_report, read_image
 from archcalc.torch_map import leaf_calls, module_calls
 
 
@@ -32,11 +31,10 @@ class FeatureMaps:
 
 def feature_maps(run: Path, image_path: Path) -> FeatureMaps:
     """Run one image through a trained run and keep every conv layer's output."""
-    model, saved = load_run(run)
+    model, saved, report = load_run_report(run)
     if len(saved.input_shape) != 3:
         raise DataError("feature maps need a convolutional network with an image input")
     images = read_image(image_path, saved)
-    report = model_report(saved)
     convs = [(path, call) for path, call in leaf_calls(module_calls(report))
              if call.cls == "Conv2d" and call.layer is not None]
     if not convs:
@@ -61,9 +59,3 @@ def feature_maps(run: Path, image_path: Path) -> FeatureMaps:
                         captured[path].numpy()) for path, call in convs]
     picture = images[0].permute(1, 2, 0).float().numpy() / 255
     return FeatureMaps(picture, layers, weights)
-
-
-def model_report(saved: SavedModel) -> Any:
-    from archcalc.pytorch.model import report_of
-
-    return report_of(saved.spec)
